@@ -1,0 +1,24 @@
+"""AllSpark: multimodal spatiotemporal learning with language as the reference frame."""
+import importlib
+import pkgutil
+
+from allspark.version import API_VERSION, __version__
+
+_SUBPACKAGES = ('allspark.models', 'allspark.datasets', 'allspark.evaluation', 'allspark.engine')
+_registered = False
+
+
+def register_all_modules() -> None:
+    """Import every core module once, so every core class is registered (plugins are loaded
+    separately, by ``allspark.plugins.load_plugins``)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    for name in _SUBPACKAGES:
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, prefix=name + '.'):
+            importlib.import_module(info.name)
+
+
+__all__ = ['API_VERSION', '__version__', 'register_all_modules']

@@ -1,0 +1,1 @@
+"""Training machinery: runner set-up, safe checkpoints, reproducible resume, hooks."""

@@ -1,0 +1,1 @@
+"""Metrics (each registers itself in ``METRICS``)."""

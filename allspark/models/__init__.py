@@ -1,0 +1,1 @@
+"""Model components: ``AllSpark``, bridges, the language model, prompts, heads, encoders."""

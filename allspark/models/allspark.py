@@ -1,0 +1,209 @@
+"""``AllSpark``: modality encoders -> modal bridges -> language model -> task head.
+
+Data flow for a batch ``inputs = {modality: tensor | list[str] | dict}``::
+
+    encoder_m(inputs[m])         (B, n_m, d_m)   [+ padding mask (B, n_m), True = pad]
+    bridge_m(...)                (B, N_m, D)
+    language model over [prompt ; bridged_m1 ; bridged_m2 ...]   (B, T, D)
+    head(features)               loss dict | predictions
+
+Every modality present in a sample goes through its own encoder and bridge and all of them meet
+in one sequence (``fusion='joint'``), so modalities attend to each other inside the language
+model, not only through language.  ``fusion='separate'`` runs the language model once per
+modality instead (dual/multi-encoder retrieval and the all-to-all aligner).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional, Union
+
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from torch import nn
+
+from allspark.registry import BRIDGES, ENCODERS, HEADS, LANGUAGE_MODELS, MODELS, PROMPTS
+
+TOKEN_ORDERS = ('prompt_first', 'bridged_first')
+
+
+def _fill_dim(cfg: dict, key: str, value: int, component: str, other: str) -> dict:
+    """Fill ``cfg[key]`` with ``value``; a conflicting explicit value is a build-time error."""
+    cfg = copy.deepcopy(cfg)
+    given = cfg.get(key)
+    if given is not None and int(given) != int(value):
+        raise ValueError(f'{component}: {key}={given} does not match {other} ({value}). '
+                         f'Leave {key} unset to have it filled in.')
+    cfg[key] = value
+    return cfg
+
+
+@MODELS.register_module()
+class AllSpark(BaseModel):
+    """Args:
+        modalities: ``{name: dict(encoder=cfg, bridge=cfg)}``; the bridge defaults to a
+            ``PerceiverBridge``.  The bridge's ``in_dim``/``out_dim`` and the head's ``in_dim`` are
+            filled in from the encoder's ``out_dim`` and the language model's width.
+        language_model: config of an ``HFLanguageModel`` (default: the embedded MiniLM).
+        head: config of a task head.
+        prompts: ``{modality: [prompt, ...]}`` or a ``PromptBank`` config; modalities not listed
+            use the prompts their plugin registered (``register_prompts``); ``[]`` means none.
+        fusion: ``'joint'`` (one sequence) or ``'separate'`` (one language-model pass per modality).
+        token_order: ``'prompt_first'`` (the paper's ``[prompt ; bridged]``) or ``'bridged_first'``.
+    """
+
+    def __init__(self, modalities: dict, head: dict,
+                 language_model: Optional[dict] = None, prompts: Optional[dict] = None,
+                 fusion: str = 'joint', token_order: str = 'prompt_first',
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='AllSparkDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if fusion not in ('joint', 'separate'):
+            raise ValueError(f"AllSpark: fusion must be 'joint' or 'separate', got {fusion!r}")
+        if token_order not in TOKEN_ORDERS:
+            raise ValueError(f'AllSpark: token_order must be one of {TOKEN_ORDERS}, '
+                             f'got {token_order!r}')
+        if not modalities:
+            raise ValueError('AllSpark: configure at least one modality')
+        self.fusion, self.token_order = fusion, token_order
+
+        self.language_model = LANGUAGE_MODELS.build(
+            language_model or dict(type='HFLanguageModel'))
+        width = self.language_model.hidden_size
+
+        self.encoders, self.bridges = nn.ModuleDict(), nn.ModuleDict()
+        for name, mcfg in modalities.items():
+            if 'encoder' not in mcfg:
+                raise KeyError(f'AllSpark: modality {name!r} has no encoder config')
+            encoder = ENCODERS.build(mcfg['encoder'])
+            if hasattr(encoder, 'bind_language_model'):
+                encoder.bind_language_model(self.language_model)
+            out_dim = getattr(encoder, 'out_dim', None)
+            if out_dim is None:
+                raise AttributeError(f'encoder {type(encoder).__name__} (modality {name!r}) must '
+                                     f'expose `out_dim`, the width of its tokens')
+            bridge_cfg = mcfg.get('bridge') or dict(type='PerceiverBridge')
+            bridge_cfg = _fill_dim(bridge_cfg, 'in_dim', out_dim, f'bridge of {name!r}',
+                                   f'the output width of encoder {type(encoder).__name__}')
+            bridge_cfg = _fill_dim(bridge_cfg, 'out_dim', width, f'bridge of {name!r}',
+                                   f'the width of language model '
+                                   f'{self.language_model.name_or_path}')
+            self.encoders[name], self.bridges[name] = encoder, BRIDGES.build(bridge_cfg)
+
+        if prompts is None or 'type' not in prompts:
+            prompts = dict(type='PromptBank', prompts=prompts)
+        self.prompt_bank = PROMPTS.build(prompts)
+        self._prompt_ids: dict[str, torch.Tensor] = {}
+        self.head = HEADS.build(_fill_dim(head, 'in_dim', width, f'head {head.get("type")}',
+                                          'the width of the language model'))
+
+    # ------------------------------------------------------------------ features
+    def _prompt_embeds(self, prompt: str, batch: int, device) -> torch.Tensor:
+        if prompt not in self._prompt_ids:
+            self._prompt_ids[prompt] = self.language_model.tokenize([prompt])['input_ids']
+        ids = self._prompt_ids[prompt].to(device)
+        return self.language_model.embed_ids(ids).expand(batch, -1, -1)
+
+    def encode(self, inputs: dict) -> dict[str, tuple[torch.Tensor, Optional[torch.Tensor]]]:
+        """Encoder + bridge per modality present: ``{m: (bridged (B, N_m, D), pad mask)}``."""
+        unknown = [m for m in inputs if m not in self.encoders]
+        if unknown:
+            raise KeyError(f'AllSpark: inputs {unknown} have no configured modality '
+                           f'(configured: {list(self.encoders)})')
+        bridged = {}
+        for name, encoder in self.encoders.items():
+            if name not in inputs:
+                continue
+            out = encoder(inputs[name])
+            tokens, pad = out if isinstance(out, tuple) else (out, None)
+            if tokens.dim() != 3 or tokens.shape[-1] != encoder.out_dim:
+                raise ValueError(f'encoder {type(encoder).__name__} (modality {name!r}) returned '
+                                 f'{tuple(tokens.shape)}, expected (B, n, {encoder.out_dim})')
+            bridged[name] = self.bridges[name](tokens, pad)
+        if not bridged:
+            raise ValueError(f'AllSpark: the batch has none of the configured modalities '
+                             f'{list(self.encoders)}')
+        return bridged
+
+    def _language(self, names: list[str], bridged: dict) -> dict:
+        """Build ``[prompt ; bridged ...]`` (or the other order) and run the language model."""
+        first = bridged[names[0]][0]
+        batch, device = first.shape[0], first.device
+        pieces: list[tuple[str, torch.Tensor, torch.Tensor]] = []
+        for name in names:
+            tokens, pad = bridged[name]
+            valid = (torch.ones(tokens.shape[:2], dtype=torch.bool, device=device)
+                     if pad is None else ~pad.bool())
+            pieces.append((name, tokens, valid))
+        prompt = self.prompt_bank.select(names, self.training) if self.prompt_bank else ''
+        if prompt:
+            embeds = self._prompt_embeds(prompt, batch, device).to(first.dtype)
+            item = ('prompt', embeds, torch.ones(embeds.shape[:2], dtype=torch.bool,
+                                                 device=device))
+            pieces = [item] + pieces if self.token_order == 'prompt_first' else pieces + [item]
+        segments, start = {}, 0
+        for name, tokens, _ in pieces:
+            segments[name] = (start, start + tokens.shape[1])
+            start += tokens.shape[1]
+        seq = torch.cat([p[1] for p in pieces], dim=1)
+        mask = torch.cat([p[2] for p in pieces], dim=1)
+        out = self.language_model(inputs_embeds=seq, attention_mask=mask.long())
+        return dict(tokens=out, mask=mask, segments=segments)
+
+    def extract_features(self, inputs: dict) -> dict:
+        bridged = self.encode(inputs)
+        names = list(bridged)
+        if self.fusion == 'joint':
+            return self._language(names, bridged)
+        return {name: self._language([name], bridged) for name in names}
+
+    # ------------------------------------------------------------------ BaseModel API
+    def forward(self, inputs: dict, data_samples: Optional[list] = None,
+                mode: str = 'tensor') -> Union[dict, list]:
+        features = self.extract_features(inputs)
+        if mode == 'tensor':
+            return features
+        if data_samples is None:
+            raise ValueError(f"AllSpark: mode={mode!r} needs data_samples")
+        if mode == 'loss':
+            return self.head.loss(features, data_samples)
+        if mode == 'predict':
+            return self.head.predict(features, data_samples)
+        raise ValueError(f"AllSpark: mode must be 'tensor', 'loss' or 'predict', got {mode!r}")
+
+    def parse_losses(self, losses: dict) -> tuple[torch.Tensor, dict]:
+        loss, log_vars = super().parse_losses(losses)
+        if not torch.isfinite(loss):
+            hub = MessageHub.get_current_instance()
+            it = hub.get_info('iter')
+            where = f'iteration {it + 1}' if it is not None else 'this iteration'
+            raise FloatingPointError(
+                f'Loss became {loss.item()} at {where} (terms: '
+                f'{ {k: float(v) for k, v in log_vars.items()} }). Training stopped before the '
+                f'update, so weights and the last saved checkpoint are intact; lower the learning '
+                f'rate or check the inputs for NaN/inf.')
+        return loss, log_vars
+
+    def apply_dataset_stats(self, stats: Optional[dict]) -> None:
+        """Copy training-split statistics into buffers (saved with the checkpoint).
+
+        ``stats = {'inputs': {modality: {'mean', 'std'}}, 'target': {'mean', 'std'}}``."""
+        if not stats:
+            return
+        for modality, s in (stats.get('inputs') or {}).items():
+            if hasattr(self.data_preprocessor, 'set_input_stats'):
+                self.data_preprocessor.set_input_stats(modality, s['mean'], s['std'])
+        target = stats.get('target')
+        if target is not None:
+            if not hasattr(self.head, 'set_target_stats'):
+                raise TypeError(f'{type(self.head).__name__} takes no target statistics')
+            self.head.set_target_stats(target['mean'], target['std'])
+
+    # Prompt sampling state travels with the weights, so a resumed run picks the same prompts.
+    def get_extra_state(self) -> Any:
+        return {'prompt_bank': self.prompt_bank.state_dict()} if self.prompt_bank else {}
+
+    def set_extra_state(self, state: Any) -> None:
+        if self.prompt_bank is not None and state and 'prompt_bank' in state:
+            self.prompt_bank.load_state_dict(state['prompt_bank'])

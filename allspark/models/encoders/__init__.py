@@ -1,0 +1,1 @@
+"""Generic encoders the core ships (modality-specific ones live in plugins)."""

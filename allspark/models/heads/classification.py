@@ -1,0 +1,50 @@
+"""``LinearClsHead``: one linear layer over the pooled language-model output."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from allspark.models.heads.base import BaseHead, stack_field
+from allspark.registry import HEADS
+
+
+@HEADS.register_module()
+class LinearClsHead(BaseHead):
+    """Classification. Reads ``(B, D)``, or ``(B, n, D)`` for per-token labels (``gt_label`` then
+    ``(n,)`` with -1 for ignored tokens).
+
+    Data samples carry ``gt_label`` (int); predictions add ``pred_label`` and ``pred_score``.
+    """
+
+    def __init__(self, in_dim: int, num_classes: int, source: str = 'bridged',
+                 dropout: float = 0.0, label_smoothing: float = 0.0):
+        super().__init__(in_dim, source)
+        self.num_classes = num_classes
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(in_dim, num_classes)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, features: dict) -> torch.Tensor:
+        return self.fc(self.dropout(self.read(features)))
+
+    def loss(self, features: dict, data_samples: list[dict]) -> dict:
+        logits = self(features)
+        target = stack_field(data_samples, 'gt_label', logits.device, torch.long)
+        if target.numel() and int(target.max()) >= self.num_classes:
+            raise ValueError(f'LinearClsHead: gt_label {int(target.max())} >= num_classes '
+                             f'{self.num_classes}')
+        loss = F.cross_entropy(logits.reshape(-1, self.num_classes), target.reshape(-1),
+                               ignore_index=-1, label_smoothing=self.label_smoothing)
+        acc = (logits.argmax(-1) == target).float()[target >= 0].mean()
+        return dict(loss_cls=loss, acc=acc.detach())
+
+    @torch.no_grad()
+    def predict(self, features: dict, data_samples: list[dict]) -> list[dict]:
+        scores = self(features).softmax(-1)
+        out = []
+        for sample, score in zip(data_samples, scores):
+            result = dict(sample)
+            result.update(pred_score=score.cpu(), pred_label=score.argmax(-1).cpu())
+            out.append(result)
+        return out

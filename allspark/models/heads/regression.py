@@ -1,0 +1,157 @@
+"""Regression heads with a parameter-free un-scaling back to the target's units.
+
+Training targets are z-scored with the training split's statistics (``target_mean``,
+``target_std``: buffers, so they are saved with the checkpoint); predictions are un-scaled with the
+same numbers.  ``DatasetStatsHook`` copies the statistics from the training dataset before the
+first iteration; at test time they come back from the checkpoint.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from allspark.models.heads.base import BaseHead, stack_field
+from allspark.registry import HEADS
+
+
+def _pointwise_loss(kind: str, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if kind == 'mse':
+        return (pred - target) ** 2
+    if kind == 'l1':
+        return (pred - target).abs()
+    if kind == 'smooth_l1':
+        return F.smooth_l1_loss(pred, target, reduction='none')
+    raise ValueError(f"unknown regression loss {kind!r}; use 'mse', 'l1' or 'smooth_l1'")
+
+
+class _TargetScaling(nn.Module):
+    """Buffers ``target_mean`` / ``target_std`` of shape ``(C,)`` and the (un)scaling."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer('target_mean', torch.zeros(channels))
+        self.register_buffer('target_std', torch.ones(channels))
+
+    def set_target_stats(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        std = torch.as_tensor(std, dtype=torch.float32).reshape(-1)
+        if mean.numel() != self.target_mean.numel() or std.numel() != self.target_std.numel():
+            raise ValueError(f'target statistics have {mean.numel()} channels, the head '
+                             f'predicts {self.target_mean.numel()}')
+        self.target_mean.copy_(mean)
+        self.target_std.copy_(std.clamp_min(1e-8))
+
+    def scale(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - self.target_mean) / self.target_std
+
+    def unscale(self, y: torch.Tensor) -> torch.Tensor:
+        return y * self.target_std + self.target_mean
+
+
+@HEADS.register_module()
+class LinearRegHead(BaseHead):
+    """Linear regression of ``out_dim`` values from ``(B, D)`` (or per token ``(B, n, D)``).
+
+    Data samples carry ``gt_value`` (float or ``(out_dim,)``); predictions add ``pred_value`` in
+    the target's units.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int = 1, source: str = 'bridged',
+                 loss: str = 'mse', dropout: float = 0.0):
+        super().__init__(in_dim, source)
+        self.out_dim, self.loss_kind = out_dim, loss
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(in_dim, out_dim)
+        self.scaling = _TargetScaling(out_dim)
+
+    def set_target_stats(self, mean, std) -> None:
+        self.scaling.set_target_stats(mean, std)
+
+    def forward(self, features: dict) -> torch.Tensor:
+        """Scaled predictions ``(B, out_dim)``."""
+        return self.fc(self.dropout(self.read(features)))
+
+    def loss(self, features: dict, data_samples: list[dict]) -> dict:
+        pred = self(features)
+        target = stack_field(data_samples, 'gt_value', pred.device, torch.float32)
+        target = target.reshape(pred.shape)
+        loss = _pointwise_loss(self.loss_kind, pred, self.scaling.scale(target)).mean()
+        return dict(loss_reg=loss)
+
+    @torch.no_grad()
+    def predict(self, features: dict, data_samples: list[dict]) -> list[dict]:
+        pred = self.scaling.unscale(self(features)).cpu()
+        out = []
+        for sample, value in zip(data_samples, pred):
+            result = dict(sample)
+            result['pred_value'] = value.squeeze(-1) if self.out_dim == 1 else value
+            out.append(result)
+        return out
+
+
+@HEADS.register_module()
+class SequenceRegHead(BaseHead):
+    """Sequence regression: ``K`` hypotheses of a ``horizon x channels`` future.
+
+    Reads ``(B, D)`` -> ``(B, K, H, C)``, or per token ``(B, n, D)`` -> ``(B, n, K, H, C)`` (one
+    forecast per token, e.g. per graph node).  Data samples carry ``gt_seq`` of shape
+    ``([n,] H, C)`` and optionally ``gt_mask`` of the same shape (False = missing reading, left out
+    of the loss).  With ``K > 1`` the loss is winner-takes-all: each sample's best hypothesis
+    (lowest error) is trained.  Predictions add ``pred_seq`` ``([n,] K, H, C)`` in target units,
+    hypotheses ordered as produced (hypothesis 0 is the one scored as ``K = 1``).
+    """
+
+    def __init__(self, in_dim: int, horizon: int, channels: int = 1, num_modes: int = 1,
+                 source: str = 'bridged', loss: str = 'l2', hidden_dim: Optional[int] = None):
+        super().__init__(in_dim, source)
+        self.horizon, self.channels, self.num_modes, self.loss_kind = (
+            horizon, channels, num_modes, loss)
+        out = num_modes * horizon * channels
+        self.fc = (nn.Linear(in_dim, out) if hidden_dim is None else
+                   nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(),
+                                 nn.Linear(hidden_dim, out)))
+        self.scaling = _TargetScaling(channels)
+
+    def set_target_stats(self, mean, std) -> None:
+        self.scaling.set_target_stats(mean, std)
+
+    def forward(self, features: dict) -> torch.Tensor:
+        x = self.read(features)
+        y = self.fc(x)
+        return y.reshape(*x.shape[:-1], self.num_modes, self.horizon, self.channels)
+
+    def _error(self, pred: torch.Tensor, target: torch.Tensor,
+               mask: Optional[torch.Tensor]) -> torch.Tensor:
+        """Per-hypothesis error ``(B, [n,] K)``: mean over the horizon (and channels)."""
+        target = target.unsqueeze(-3)  # (..., 1, H, C) broadcasts over K
+        if self.loss_kind == 'l2':  # Euclidean distance per step, as ADE
+            err = ((pred - target) ** 2).sum(-1).clamp_min(1e-12).sqrt()  # (..., K, H)
+            m = None if mask is None else mask.unsqueeze(-3).all(-1).expand_as(err)
+        else:
+            err = _pointwise_loss(self.loss_kind, pred, target).flatten(-2)  # (..., K, H*C)
+            m = None if mask is None else mask.unsqueeze(-3).expand(pred.shape).flatten(-2)
+        if m is None:
+            return err.mean(-1)
+        m = m.to(err.dtype)
+        return (err * m).sum(-1) / m.sum(-1).clamp_min(1.0)
+
+    def loss(self, features: dict, data_samples: list[dict]) -> dict:
+        pred = self(features)
+        target = self.scaling.scale(stack_field(data_samples, 'gt_seq', pred.device, torch.float32))
+        mask = (stack_field(data_samples, 'gt_mask', pred.device, torch.bool)
+                if 'gt_mask' in data_samples[0] else None)
+        err = self._error(pred, target, mask)  # (B, [n,] K)
+        return dict(loss_seq=err.min(-1).values.mean())
+
+    @torch.no_grad()
+    def predict(self, features: dict, data_samples: list[dict]) -> list[dict]:
+        pred = self.scaling.unscale(self(features)).cpu()
+        out = []
+        for sample, value in zip(data_samples, pred):
+            result = dict(sample)
+            result['pred_seq'] = value
+            out.append(result)
+        return out

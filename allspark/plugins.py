@@ -1,0 +1,235 @@
+"""Plugin discovery, API-version check and per-plugin isolation.
+
+A plugin is a distribution with an entry point in the group ``allspark.plugins`` that names a
+:class:`PluginSpec` (a small object, cheap to import)::
+
+    [options.entry_points]
+    allspark.plugins =
+        sar = allspark_plugin_sar:plugin
+
+Loading a plugin imports the modules its spec lists (they register their classes).  Whatever one
+plugin raises (on import of the spec, an incompatible API version, a failing module, a name
+registered twice) is caught and kept in its :class:`PluginRecord`; nothing raises past the loader
+and the other plugins and the core keep working.
+
+Environment:
+    ``ALLSPARK_DISABLE_PLUGIN_AUTOLOAD=1``  load no plugin automatically (``load_plugins(force=True)``
+    or ``ALLSPARK_PLUGINS=name,...`` still load the named ones).
+    ``ALLSPARK_DISABLE_PLUGINS=name,...``   skip these plugins.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Optional, Sequence
+
+from allspark.version import API_VERSION
+
+ENTRY_POINT_GROUP = 'allspark.plugins'
+
+
+@dataclass
+class PluginSpec:
+    """What a plugin declares; its package's ``__init__`` builds one and exposes it.
+
+    Args:
+        name: short plugin name (``'sar'``).
+        api_version: the core API version the plugin targets (``'1.0'``).
+        modalities: the modality keys it serves (``['sar']``).
+        modules: modules to import to register its classes (``['allspark_plugin_sar.encoder']``).
+        description: one line for ``allspark plugins``.
+    """
+    name: str
+    api_version: str
+    modalities: Sequence[str] = ()
+    modules: Sequence[str] = ()
+    description: str = ''
+
+
+@dataclass
+class PluginRecord:
+    """The outcome of discovering and loading one plugin."""
+    name: str
+    distribution: str = '?'
+    version: str = '?'
+    package: str = ''
+    modalities: list = field(default_factory=list)
+    description: str = ''
+    status: str = 'pending'  # ok | broken | incompatible | disabled | pending
+    error: str = ''
+    warning: str = ''
+    traceback: str = ''
+    registered: dict = field(default_factory=dict)
+
+
+_lock = threading.RLock()
+_records: dict[str, PluginRecord] = {}
+_loaded = False
+
+
+def _parse_version(text: str) -> tuple[int, int]:
+    parts = str(text).strip().split('.')
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError as exc:
+        raise ValueError(f'api_version must look like "1.0", got {text!r}') from exc
+
+
+def check_api_version(plugin_version: str, core_version: str = API_VERSION) -> str:
+    """Return a warning ('' if none); raise ``ValueError`` if the plugin cannot work."""
+    pmaj, pmin = _parse_version(plugin_version)
+    cmaj, cmin = _parse_version(core_version)
+    if pmaj != cmaj:
+        raise ValueError(f'targets AllSpark plugin API {plugin_version}, but this core provides '
+                         f'{core_version} (major versions differ); install a matching version '
+                         f'of the plugin or of allspark')
+    if pmin > cmin:
+        return (f'targets plugin API {plugin_version}, newer than the core\'s {core_version}; '
+                f'features it relies on may be missing')
+    return ''
+
+
+def _last_line(exc: BaseException) -> str:
+    text = ''.join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def _env_list(name: str) -> set[str]:
+    return {s.strip() for s in os.environ.get(name, '').split(',') if s.strip()}
+
+
+def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
+    from allspark.registry import CURRENT_PLUGIN
+
+    dist = getattr(ep, 'dist', None)
+    rec = PluginRecord(name=ep.name, distribution=dist.name if dist else '?',
+                       version=dist.version if dist else '?',
+                       package=ep.value.split(':')[0].split('.')[0])
+    try:
+        spec = ep.load()
+    except Exception as exc:  # a plugin must never take the core down
+        rec.status, rec.error, rec.traceback = 'broken', _last_line(exc), traceback.format_exc()
+        return rec
+    if not isinstance(spec, PluginSpec):
+        rec.status = 'broken'
+        rec.error = (f'entry point {ep.value!r} must name an allspark.plugins.PluginSpec, '
+                     f'got {type(spec).__name__}')
+        return rec
+    rec.modalities, rec.description = list(spec.modalities), spec.description
+    try:
+        rec.warning = check_api_version(spec.api_version)
+    except ValueError as exc:
+        rec.status, rec.error = 'incompatible', str(exc)
+        return rec
+    token = CURRENT_PLUGIN.set(rec)
+    try:
+        for module in spec.modules:
+            importlib.import_module(module)
+        rec.status = 'ok'
+    except Exception as exc:
+        rec.status, rec.error, rec.traceback = 'broken', _last_line(exc), traceback.format_exc()
+        _unregister(rec)
+    finally:
+        CURRENT_PLUGIN.reset(token)
+    return rec
+
+
+def _unregister(rec: PluginRecord) -> None:
+    """Drop what a plugin registered before it failed: a broken plugin provides nothing."""
+    from allspark.registry import ALL_REGISTRIES
+
+    for kind, names in rec.registered.items():
+        reg = ALL_REGISTRIES.get(kind)
+        for name in names:
+            if reg is not None and reg.owners.get(name) is rec:
+                reg._module_dict.pop(name, None)
+                reg.owners.pop(name, None)
+    rec.registered = {}
+
+
+def entry_points() -> list[metadata.EntryPoint]:
+    """Entry points of group ``allspark.plugins``, one per plugin name (first wins)."""
+    seen, eps = set(), []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in seen:
+            seen.add(ep.name)
+            eps.append(ep)
+    return eps
+
+
+def load_plugins(force: bool = False) -> list[PluginRecord]:
+    """Discover and load plugins once per process; returns every record (also broken ones)."""
+    global _loaded
+    with _lock:
+        if _loaded and not force:
+            return list(_records.values())
+        _loaded = True  # set first: registry lookups made while loading must not recurse
+        autoload = os.environ.get('ALLSPARK_DISABLE_PLUGIN_AUTOLOAD', '') in ('', '0')
+        wanted, disabled = _env_list('ALLSPARK_PLUGINS'), _env_list('ALLSPARK_DISABLE_PLUGINS')
+        for ep in entry_points():
+            if ep.name in _records and _records[ep.name].status in ('ok', 'broken', 'incompatible'):
+                continue
+            dist = getattr(ep, 'dist', None)
+            if ep.name in disabled or not (autoload or force or ep.name in wanted):
+                why = ('disabled by ALLSPARK_DISABLE_PLUGINS' if ep.name in disabled else
+                       'autoload disabled by ALLSPARK_DISABLE_PLUGIN_AUTOLOAD')
+                _records[ep.name] = PluginRecord(
+                    name=ep.name, distribution=dist.name if dist else '?',
+                    version=dist.version if dist else '?',
+                    package=ep.value.split(':')[0].split('.')[0], status='disabled', error=why)
+                continue
+            _records[ep.name] = _load_one(ep)
+        return list(_records.values())
+
+
+def records() -> list[PluginRecord]:
+    """Records of the plugins seen so far (call :func:`load_plugins` first)."""
+    return list(_records.values())
+
+
+def get_record(name: str) -> Optional[PluginRecord]:
+    return _records.get(name)
+
+
+def is_plugin_scope(scope: str) -> bool:
+    """True if ``scope`` is the package of a discovered plugin or looks like one."""
+    return scope.startswith('allspark_plugin_') or any(r.package == scope for r in _records.values())
+
+
+def reset_for_tests() -> None:
+    """Forget discovery results so a test can rediscover (registered classes stay)."""
+    global _loaded
+    with _lock:
+        _records.clear()
+        _loaded = False
+
+
+def format_report(recs: Optional[list[PluginRecord]] = None, verbose: bool = False) -> str:
+    """Human-readable table for ``allspark plugins``."""
+    recs = load_plugins() if recs is None else recs
+    if not recs:
+        return f'No AllSpark plugins installed (entry-point group {ENTRY_POINT_GROUP!r}).'
+    lines = []
+    for rec in sorted(recs, key=lambda r: r.name):
+        head = (f'{rec.name:<12} {rec.status:<12} {rec.distribution} {rec.version}'
+                f'  modalities: {", ".join(rec.modalities) or "-"}')
+        lines.append(head)
+        if rec.description:
+            lines.append(f'    {rec.description}')
+        for kind, names in sorted(rec.registered.items()):
+            lines.append(f'    {kind}: {", ".join(sorted(names))}')
+        if rec.warning:
+            lines.append(f'    warning: {rec.warning}')
+        if rec.error:
+            lines.append(f'    error: {rec.error}')
+        if verbose and rec.traceback:
+            lines.extend('    ' + line for line in rec.traceback.rstrip().splitlines())
+    broken = [r.name for r in recs if r.status in ('broken', 'incompatible')]
+    if broken:
+        lines.append(f'{len(broken)} plugin(s) not usable: {", ".join(broken)} '
+                     f'(the core and the other plugins work; see the errors above).')
+    return '\n'.join(lines)
