@@ -1,10 +1,12 @@
 """Safe, atomic checkpoints that resume under torch >= 2.6.
 
 * ``torch.load`` defaults to ``weights_only=True`` since torch 2.6, and mmengine 0.10.7's
-  checkpoints hold a message hub (``HistoryBuffer`` of NumPy arrays) and NumPy scalars.  We
-  allow-list exactly the classes those need (never ``builtins.getattr``, never
-  ``weights_only=False``) and convert NumPy scalars to Python numbers when saving, because a
-  pickled NumPy scalar needs ``getattr``.
+  checkpoints hold a message hub (``HistoryBuffer`` objects, whose pickles reference bound
+  methods through ``builtins.getattr``, NumPy arrays) and NumPy scalars.  We never allow-list
+  ``getattr`` nor use ``weights_only=False``: when saving, ``ReproducibleStateHook`` turns history
+  buffers into plain dicts of tensors and NumPy values into Python numbers / tensors, and turns
+  the buffers back after loading.  The few NumPy classes an array inside user metadata needs are
+  allow-listed (``safe_globals``).
 * Checkpoints are written to a temporary file and ``os.replace``-d into place, so a kill while
   saving never leaves a truncated checkpoint, and ``last_checkpoint`` is only ever a complete path.
 """
@@ -22,6 +24,7 @@ import torch
 from mmengine.fileio.backends import LocalBackend, register_backend
 
 _registered = False
+_BUFFER_TAG = '__allspark_history_buffer__'
 
 
 def safe_globals() -> list:
@@ -47,15 +50,37 @@ def register_safe_globals() -> None:
 
 
 def to_plain(obj: Any) -> Any:
-    """NumPy scalars -> Python numbers, recursively through dicts, lists and tuples."""
+    """NumPy scalars -> Python numbers and NumPy arrays -> tensors, recursively through dicts,
+    lists and tuples; mmengine ``HistoryBuffer`` -> a plain dict (see ``from_plain``)."""
+    from mmengine.logging import HistoryBuffer
+
+    if isinstance(obj, HistoryBuffer):  # its pickle references bound methods (needs getattr)
+        log, count = obj.data
+        return {_BUFFER_TAG: True, 'log': torch.from_numpy(np.asarray(log, dtype=np.float64)),
+                'count': torch.from_numpy(np.asarray(count, dtype=np.int64)),
+                'max_length': int(obj.max_length)}
     if isinstance(obj, np.generic):
         return obj.item()
+    if isinstance(obj, np.ndarray) and obj.dtype != object:
+        return torch.from_numpy(obj.copy())
     if isinstance(obj, dict):
         return {k: to_plain(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [to_plain(v) for v in obj]
     if isinstance(obj, tuple) and not hasattr(obj, '_fields'):
         return tuple(to_plain(v) for v in obj)
+    return obj
+
+
+def from_plain(obj: Any) -> Any:
+    """Undo ``to_plain`` for history buffers (tensors stay tensors)."""
+    from mmengine.logging import HistoryBuffer
+
+    if isinstance(obj, dict):
+        if obj.get(_BUFFER_TAG):
+            return HistoryBuffer(obj['log'].numpy().tolist(), obj['count'].numpy().tolist(),
+                                 obj['max_length'])
+        return type(obj)((k, from_plain(v)) for k, v in obj.items())
     return obj
 
 
@@ -90,7 +115,7 @@ class AtomicLocalBackend(LocalBackend):
 def use_atomic_local_backend() -> None:
     from mmengine.fileio import io as mmio
 
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     mmio.backend_instances.clear()  # drop cached non-atomic instances
 
 

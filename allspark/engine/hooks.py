@@ -16,7 +16,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from allspark.engine.checkpoint import to_plain
+from allspark.engine.checkpoint import from_plain, to_plain
 from allspark.registry import HOOKS
 
 
@@ -72,6 +72,8 @@ class ReproducibleStateHook(Hook):
                 checkpoint[key] = to_plain(checkpoint[key])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if 'message_hub' in checkpoint:  # before the runner loads it into its message hub
+            checkpoint['message_hub'] = from_plain(checkpoint['message_hub'])
         state: Optional[dict] = checkpoint.get('rng_state')
         if state is not None:
             set_rng_state(state)

@@ -58,6 +58,8 @@ class AllSpark(BaseModel):
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='AllSparkDataPreprocessor')
+        if isinstance(data_preprocessor, dict):  # built here: mmengine's root registry would
+            data_preprocessor = MODELS.build(data_preprocessor)  # miss it outside a Runner
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if fusion not in ('joint', 'separate'):
             raise ValueError(f"AllSpark: fusion must be 'joint' or 'separate', got {fusion!r}")
@@ -97,6 +99,8 @@ class AllSpark(BaseModel):
         self._prompt_ids: dict[str, torch.Tensor] = {}
         self.head = HEADS.build(_fill_dim(head, 'in_dim', width, f'head {head.get("type")}',
                                           'the width of the language model'))
+        if hasattr(self.head, 'bind_language_model'):  # e.g. heads that decode with the LM
+            self.head.bind_language_model(self.language_model)
 
     # ------------------------------------------------------------------ features
     def _prompt_embeds(self, prompt: str, batch: int, device) -> torch.Tensor:
@@ -149,7 +153,7 @@ class AllSpark(BaseModel):
         seq = torch.cat([p[1] for p in pieces], dim=1)
         mask = torch.cat([p[2] for p in pieces], dim=1)
         out = self.language_model(inputs_embeds=seq, attention_mask=mask.long())
-        return dict(tokens=out, mask=mask, segments=segments)
+        return dict(tokens=out, mask=mask, segments=segments, embeds=seq)
 
     def extract_features(self, inputs: dict) -> dict:
         bridged = self.encode(inputs)

@@ -1,0 +1,50 @@
+"""Heads: un-scaling, best-of-K sequence loss, per-token reading, classification."""
+import torch
+
+from allspark.models.heads import LinearRegHead, SequenceRegHead, select_features
+
+
+def feats(b=3, t=6, d=8):
+    return dict(tokens=torch.randn(b, t, d), mask=torch.ones(b, t, dtype=torch.bool),
+                segments={'prompt': (0, 2), 'x': (2, 6)})
+
+
+def test_select_features_sources():
+    f = feats()
+    assert select_features(f, 'tokens:x').shape == (3, 4, 8)
+    assert torch.allclose(select_features(f, 'bridged'), f['tokens'][:, 2:].mean(1))
+    assert torch.allclose(select_features(f, 'first'), f['tokens'][:, 0])
+
+
+def test_regression_unscaling_is_parameter_free():
+    head = LinearRegHead(in_dim=8, out_dim=1)
+    head.set_target_stats([100.0], [10.0])
+    n_params = sum(p.numel() for p in head.parameters())
+    assert n_params == 9  # the linear layer only: statistics are buffers
+    f = feats()
+    scaled = head(f)
+    pred = torch.stack([p['pred_value'] for p in head.predict(f, [{}] * 3)])
+    assert torch.allclose(pred, scaled.squeeze(-1) * 10 + 100, atol=1e-5)
+    assert 'scaling.target_mean' in head.state_dict()
+
+
+def test_sequence_head_best_of_k():
+    torch.manual_seed(0)
+    head = SequenceRegHead(in_dim=8, horizon=5, channels=2, num_modes=3)
+    f = feats()
+    pred = head(f)
+    assert pred.shape == (3, 3, 5, 2)
+    # the loss equals the error of the best hypothesis per sample
+    target = pred[:, 1].detach() + 0.0
+    loss = head.loss(f, [dict(gt_seq=t) for t in target])['loss_seq']
+    assert loss < 1e-3
+
+
+def test_sequence_head_per_token_with_mask():
+    head = SequenceRegHead(in_dim=8, horizon=4, channels=1, source='tokens:x', loss='l1')
+    f = feats()
+    assert head(f).shape == (3, 4, 1, 4, 1)
+    gt = torch.zeros(4, 4, 1)
+    mask = torch.zeros(4, 4, 1, dtype=torch.bool)
+    loss = head.loss(f, [dict(gt_seq=gt, gt_mask=mask)] * 3)['loss_seq']
+    assert loss == 0  # everything masked: nothing to learn from
