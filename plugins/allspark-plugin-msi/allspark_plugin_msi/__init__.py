@@ -1,0 +1,15 @@
+"""AllSpark MSI plugin: multispectral imagery (Sentinel-2 EuroSAT-MS GeoTIFFs, 13 bands).
+
+Importing it is cheap: it only declares the spec; the core imports ``modules`` when it loads the
+plugin.
+"""
+from allspark.plugins import PluginSpec
+
+plugin = PluginSpec(
+    name='msi',
+    api_version='1.0',
+    modalities=['msi'],
+    modules=['allspark_plugin_msi.encoder', 'allspark_plugin_msi.dataset',
+             'allspark_plugin_msi.transforms', 'allspark_plugin_msi.prompts'],
+    description='multispectral (Sentinel-2) scenes: band-count-aware timm ViT, EuroSAT-MS',
+)
