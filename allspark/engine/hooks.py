@@ -2,7 +2,8 @@
 
 * ``DatasetStatsHook``: copies the training split's statistics (input normalisation, regression
   targets) into model buffers before the first iteration, so they are saved with checkpoints.
-* ``ReproducibleStateHook``: saves the Python, NumPy and torch random states in every checkpoint
+* ``ReproducibleStateHook``: saves the Python, NumPy, torch and prompt-bank random states in every
+  checkpoint
   (as plain numbers and tensors) and restores them on resume, and makes the rest of the saved
   state plain Python, so a killed-and-resumed run ends bit-identical to an uninterrupted one.
 """
@@ -67,6 +68,9 @@ class ReproducibleStateHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['rng_state'] = get_rng_state()
+        bank = getattr(unwrap(runner.model), 'prompt_bank', None)
+        if bank is not None:  # which prompt each step draws
+            checkpoint['rng_state']['prompt_bank'] = bank.state_dict()
         for key in ('meta', 'message_hub'):
             if key in checkpoint:
                 checkpoint[key] = to_plain(checkpoint[key])
@@ -77,6 +81,9 @@ class ReproducibleStateHook(Hook):
         state: Optional[dict] = checkpoint.get('rng_state')
         if state is not None:
             set_rng_state(state)
+            bank = getattr(unwrap(runner.model), 'prompt_bank', None)
+            if bank is not None and 'prompt_bank' in state:
+                bank.load_state_dict(state['prompt_bank'])
             # An iteration-based loop replays the data it already consumed after loading; it
             # restores this state again once it has (see ResumableIterBasedTrainLoop).
             runner._allspark_rng_state = state

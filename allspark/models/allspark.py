@@ -203,11 +203,3 @@ class AllSpark(BaseModel):
             if not hasattr(self.head, 'set_target_stats'):
                 raise TypeError(f'{type(self.head).__name__} takes no target statistics')
             self.head.set_target_stats(target['mean'], target['std'])
-
-    # Prompt sampling state travels with the weights, so a resumed run picks the same prompts.
-    def get_extra_state(self) -> Any:
-        return {'prompt_bank': self.prompt_bank.state_dict()} if self.prompt_bank else {}
-
-    def set_extra_state(self, state: Any) -> None:
-        if self.prompt_bank is not None and state and 'prompt_bank' in state:
-            self.prompt_bank.load_state_dict(state['prompt_bank'])
