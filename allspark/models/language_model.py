@@ -48,14 +48,19 @@ class HFLanguageModel(nn.Module):
         lora: ``peft.LoraConfig`` keyword arguments to add trainable adapters (implies freeze).
         max_text_length: truncation length when tokenising text.
         from_config: build with random weights from this ``transformers`` config dict instead of
-            loading weights (tests, tiny models).
+            loading weights (tests, tiny models); its ``tokenizer`` key names the tokenizer folder.
+        causal: load the model with its language-model head (``generate``); ``None`` detects it
+            from the config (``architectures``/``is_decoder``; for ``from_config`` without
+            ``architectures``: a model type that has a causal-LM class and no masked-LM class,
+            e.g. ``gpt2``).
 
     Shapes: ``forward(inputs_embeds (B, T, D), attention_mask (B, T)) -> (B, T, D)``.
     """
 
     def __init__(self, name_or_path: str = DEFAULT_LANGUAGE_MODEL, freeze: bool = True,
                  lora: Optional[dict] = None, max_text_length: int = 256,
-                 from_config: Optional[dict] = None, local_files_only: bool = True):
+                 from_config: Optional[dict] = None, local_files_only: bool = True,
+                 causal: Optional[bool] = None):
         super().__init__()
         import transformers
         from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
@@ -64,7 +69,8 @@ class HFLanguageModel(nn.Module):
         self.name_or_path = name_or_path
         path = resolve_model_path(name_or_path)
         if from_config is not None:
-            config = AutoConfig.for_model(**from_config)
+            config = AutoConfig.for_model(**{k: v for k, v in from_config.items()
+                                             if k != 'tokenizer'})
         else:
             if not os.path.isdir(path) and local_files_only:
                 os.environ.setdefault('HF_HUB_OFFLINE', '1')
@@ -72,6 +78,14 @@ class HFLanguageModel(nn.Module):
         self.is_causal = bool(getattr(config, 'is_decoder', False)) or any(
             a.endswith('ForCausalLM') or a.endswith('LMHeadModel')
             for a in (getattr(config, 'architectures', None) or []))
+        if from_config is not None and not getattr(config, 'architectures', None):
+            from transformers.models.auto.modeling_auto import (
+                MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+            self.is_causal = self.is_causal or (
+                config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+                and config.model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+        if causal is not None:
+            self.is_causal = bool(causal)
         auto = AutoModelForCausalLM if self.is_causal else AutoModel
         if from_config is not None:
             self.model = auto.from_config(config)

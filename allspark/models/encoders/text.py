@@ -17,6 +17,19 @@ from torch import nn
 from allspark.registry import ENCODERS
 
 
+def _special_tokens_around(tok) -> tuple[list[int], list[int]]:
+    """The special token ids the tokenizer puts before and after one text (``[CLS]``/``[SEP]``
+    for BERT, none for GPT-2).  Found by encoding a probe with and without specials, since
+    ``build_inputs_with_special_tokens`` is gone from recent ``transformers`` tokenizers."""
+    probe = 'hello'
+    plain = tok(probe, add_special_tokens=False)['input_ids']
+    full = tok(probe, add_special_tokens=True)['input_ids']
+    for start in range(len(full) - len(plain) + 1):
+        if full[start:start + len(plain)] == plain:
+            return list(full[:start]), list(full[start + len(plain):])
+    return [], []
+
+
 @ENCODERS.register_module()
 class TextEncoder(nn.Module):
     """Texts ``list[str]`` (B) -> word embeddings ``(B, T, D)`` + padding mask ``(B, T)``."""
@@ -49,14 +62,15 @@ class TextEncoder(nn.Module):
             enc = tok(list(texts), padding=True, truncation=True, max_length=self.max_length,
                       return_tensors='pt')
             return enc['input_ids'], enc['attention_mask']
-        budget = self.max_length - 2  # room for [CLS]/[SEP] style specials
+        prefix, suffix = _special_tokens_around(tok)
+        budget = self.max_length - len(prefix) - len(suffix)  # room for [CLS]/[SEP] specials
         n_head = int(budget * self.head_ratio)
         rows = []
         for text in texts:
             ids = tok(text, add_special_tokens=False)['input_ids']
             if len(ids) > budget:
                 ids = ids[:n_head] + ids[len(ids) - (budget - n_head):]
-            rows.append(tok.build_inputs_with_special_tokens(ids))
+            rows.append(prefix + list(ids) + suffix)
         length = max(len(r) for r in rows)
         pad = tok.pad_token_id or 0
         ids = torch.full((len(rows), length), pad, dtype=torch.long)

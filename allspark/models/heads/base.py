@@ -5,6 +5,7 @@ The model hands a head a *features* dict (see ``AllSpark.extract_features``)::
     tokens    (B, T, D)  language-model outputs of the whole sequence
     mask      (B, T)     True where a token is real (not padding)
     segments  {'prompt': (start, end), <modality>: (start, end), ...}
+    embeds    (B, T, D)  the language model's input sequence (for heads that decode with it)
 
 With ``fusion='separate'`` there is one such dict per modality: ``{modality: features}``.
 

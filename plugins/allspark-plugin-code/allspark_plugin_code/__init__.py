@@ -1,0 +1,17 @@
+"""AllSpark code plugin: source code and its documentation as two text modalities.
+
+Importing it is cheap: it only declares the spec; the core imports ``modules`` when it loads the
+plugin.
+"""
+from allspark.plugins import PluginSpec
+
+plugin = PluginSpec(
+    name='code',
+    api_version='1.0',
+    modalities=['code', 'doc'],
+    modules=['allspark_plugin_code.encoder', 'allspark_plugin_code.dataset',
+             'allspark_plugin_code.transforms', 'allspark_plugin_code.prompts',
+             'allspark_plugin_code.heads', 'allspark_plugin_code.metrics'],
+    description='CodeSearchNet/CodeXGLUE jsonl(.gz): code <-> documentation retrieval (MRR), '
+                'documentation generation with a causal language model',
+)
