@@ -1,0 +1,15 @@
+# HSI plugin, Salinas-A with 5 % of every class's labelled pixels for training (95 % test).
+#   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a_5pct.py
+_base_ = ['./hsi_salinas_a.py']
+
+train_ratio = 0.05
+work_png = 'work_dirs/hsi_salinas_a_5pct/salinas_a_5pct_map.png'
+train_dataloader = dict(dataset=dict(train_ratio=train_ratio))
+test_dataloader = dict(dataset=dict(train_ratio=train_ratio))
+test_evaluator = dict(map_png=work_png)
+max_epochs = 40
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs, eta_min=1e-5,
+         convert_to_iter_based=True)]

@@ -1,0 +1,16 @@
+"""AllSpark hyperspectral plugin: per-pixel spectra classified as samples.
+
+Importing it is cheap: it only declares the spec; the core imports ``modules`` when it loads the
+plugin.
+"""
+from allspark.plugins import PluginSpec
+
+plugin = PluginSpec(
+    name='hsi',
+    api_version='1.0',
+    modalities=['hsi'],
+    modules=['allspark_plugin_hsi.encoder', 'allspark_plugin_hsi.dataset',
+             'allspark_plugin_hsi.transforms', 'allspark_plugin_hsi.prompts',
+             'allspark_plugin_hsi.metrics'],
+    description='hyperspectral pixel classification (.mat / ENVI / GeoTIFF cubes; Salinas-A)',
+)
