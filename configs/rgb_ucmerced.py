@@ -1,16 +1,16 @@
 # RGB plugin (plugins/allspark-plugin-rgb): UC Merced land-use scene classification, CPU default.
-# Encoder: a small ViT (timm vit_tiny_patch16_224 layout, 6 blocks, 128 px input -> 64 patch
+# Encoder: a small ViT (timm vit_tiny_patch16_224 layout, 6 blocks, 96 px input -> 36 patch
 # tokens + class token) trained from scratch -> Perceiver bridge -> frozen MiniLM -> linear head.
 # The paper's encoder (EVA-g, frozen) is configs/rgb_ucmerced_evag.py.
 # Protocol on the 240-image copy in ../shared/data/ucmerced: all 21 classes, seeded (seed 0)
 # stratified 50 % split per class -> 120 train / 120 test (base classes 2 + 2, novel 15 + 15).
 # python tools/train.py configs/rgb_ucmerced.py
-# python tools/test.py configs/rgb_ucmerced.py work_dirs/rgb_ucmerced/epoch_30.pth
+# python tools/test.py configs/rgb_ucmerced.py work_dirs/rgb_ucmerced/epoch_25.pth
 _base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
 
 data_root = '../shared/data/ucmerced'
 num_classes = 21
-img_size = 128
+img_size = 96
 split = dict(train_ratio=0.5, seed=0)
 model = dict(
     type='AllSpark',
@@ -45,7 +45,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='ClassificationMetric', num_classes=num_classes)
 test_evaluator = val_evaluator
 
-max_epochs = 30
+max_epochs = 25
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict()
 test_cfg = dict()

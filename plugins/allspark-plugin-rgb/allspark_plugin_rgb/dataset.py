@@ -120,6 +120,8 @@ class RGBSceneFolderDataset(BaseDataset):
             (``self.skipped``).
         compute_stats: ``stats()`` returns per-channel mean/std of the training split (0..255);
             ``False`` for backbones with fixed normalisation (pretrained weights).
+        classes: keep only these class folders (e.g. UC Merced's six few-shot novel classes);
+            ``None``: all.
     """
 
     MODALITIES = ('rgb',)
@@ -129,7 +131,8 @@ class RGBSceneFolderDataset(BaseDataset):
                  train_ratio: float = 0.5, seed: int = 0, split_files: Optional[dict] = None,
                  num_bands: int = 3, extensions: Optional[Sequence[str]] = None,
                  nodata: Optional[float] = None, skip_bad_files: bool = False,
-                 compute_stats: bool = True, **kwargs):
+                 compute_stats: bool = True, classes: Optional[Sequence[str]] = None,
+                 **kwargs):
         if not 0.0 < train_ratio < 1.0:
             raise ValueError(f'{type(self).__name__}: train_ratio must be in (0, 1), got '
                              f'{train_ratio}')
@@ -137,6 +140,7 @@ class RGBSceneFolderDataset(BaseDataset):
         self.num_bands, self.nodata = num_bands, nodata
         self.extensions = tuple(e.lower() for e in (extensions or self.EXTENSIONS))
         self.skip_bad_files, self.compute_stats = skip_bad_files, compute_stats
+        self.class_subset = list(classes) if classes else None
         self.skipped: list[tuple[str, str]] = []
         self._stats: Optional[dict] = None
         super().__init__(data_root=data_root, split=split, pipeline=pipeline, **kwargs)
@@ -207,6 +211,15 @@ class RGBSceneFolderDataset(BaseDataset):
 
     def load_samples(self) -> list[dict]:
         listing = self._listing()
+        if self.class_subset:
+            present = {cls for cls, _ in listing['train']}
+            missing = [c for c in self.class_subset if c not in present]
+            if missing:
+                raise DataError(f'{type(self).__name__}: requested classes {missing} have no '
+                                f'training images under {self.data_root} (found: '
+                                f'{sorted(present)})')
+            listing = {s: [it for it in items if it[0] in self.class_subset]
+                       for s, items in listing.items()}
         self.classes = sorted({cls for cls, _ in listing['train']})
         if not self.classes:
             raise DataError(f'{type(self).__name__}: no training images under {self.data_root}')
@@ -259,7 +272,7 @@ class RGBSceneFolderDataset(BaseDataset):
                 self.data_root, 'train', train_ratio=self.train_ratio, seed=self.seed,
                 split_files=self.split_files, num_bands=self.num_bands,
                 extensions=self.extensions, nodata=self.nodata,
-                skip_bad_files=self.skip_bad_files)
+                skip_bad_files=self.skip_bad_files, classes=self.class_subset)
             total = np.zeros(self.num_bands)
             total_sq = np.zeros(self.num_bands)
             count = 0

@@ -231,4 +231,4 @@ def test_rgb_nwpu_config_datasets(tmp_path):
         train = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root))
         test = DATASETS.build(dict(cfg.test_dataloader.dataset, data_root=root))
         assert len(train) == 4 and len(test) == 16
-        assert test[0]['inputs']['rgb'].shape == (3, 128, 128)
+        assert test[0]['inputs']['rgb'].shape == (3, 96, 96)
