@@ -91,8 +91,9 @@ def run_allspark(args, work_dir: str) -> dict:
     grouper = model.encoders['pointcloud'].grouper
     n_test = len(runner.test_dataloader.dataset)
     result = dict(
-        model='AllSpark (PointTransformerEncoder -> PerceiverBridge -> MiniLM-L6 frozen -> '
-              'LinearClsHead)', config=args.config, epochs=cfg.train_cfg.max_epochs,
+        model=f'AllSpark (PointTransformerEncoder -> '
+              f'{cfg.model.modalities.pointcloud.bridge.type} -> MiniLM-L6 frozen -> '
+              f'LinearClsHead)', config=args.config, epochs=cfg.train_cfg.max_epochs,
         batch_size=cfg.train_dataloader.batch_size,
         accuracy=metrics['accuracy'], mean_class_accuracy=metrics['mean_class_accuracy'],
         kappa=metrics['kappa'], same_metrics_with_cache=metrics_warm == metrics,
