@@ -88,6 +88,8 @@ class CodeSearchNetDataset(BaseDataset):
     Samples: ``{'code': str, 'doc': str, 'repo', 'func_name', 'url', 'line', 'path'}``;
     modalities ``('code', 'doc')`` (retrieval) or ``modalities=['code']`` (captioning: ``doc``
     stays a target in the data sample).
+    ``sort_by_length=True`` orders the records by code length (evaluation: batches then need
+    little padding; retrieval metrics do not depend on the order).
     Bad input: a line that is not JSON, not an object, or lacks a field raises ``DataError``
     naming the file and line number.
     """
@@ -96,8 +98,9 @@ class CodeSearchNetDataset(BaseDataset):
 
     def __init__(self, *args, ann_file: Optional[str] = None, code_field: str = 'code',
                  doc_field: str = 'docstring', language: Optional[str] = None,
-                 holdout: Optional[dict] = None, **kwargs):
+                 holdout: Optional[dict] = None, sort_by_length: bool = False, **kwargs):
         self.ann_file, self.code_field, self.doc_field = ann_file, code_field, doc_field
+        self.sort_by_length = sort_by_length
         self.language, self.holdout = language, holdout
         super().__init__(*args, **kwargs)
 
@@ -144,6 +147,8 @@ class CodeSearchNetDataset(BaseDataset):
                                       int(self.holdout.get('seed', 0)))
                 samples = [s for s, k in zip(samples, keys)
                            if (k in train) == (self.split == 'train')]
+        if self.sort_by_length:
+            samples.sort(key=lambda s: len(s['code']))
         return samples
 
     def get_sample(self, index: int) -> dict:

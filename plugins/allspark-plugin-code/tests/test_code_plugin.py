@@ -73,6 +73,11 @@ def test_code_reader_plain_gz_and_holdout(tmp_path, loaded):
     te = build(data_root=str(tmp_path), ann_file='test.jsonl', holdout=hold, split='test')
     assert len(tr) + len(te) == 12 and 0 < len(tr) <= 4
     assert not {s['repo'] for s in tr.samples} & {s['repo'] for s in te.samples}
+    srt = build(data_root=str(tmp_path), ann_file='test.jsonl', holdout=hold, split='test',
+                sort_by_length=True)
+    assert sorted(s['url'] for s in srt.samples) == sorted(s['url'] for s in te.samples)
+    lengths = [len(s['code']) for s in srt.samples]
+    assert lengths == sorted(lengths)
     cap = build(data_root=str(tmp_path), split='test', modalities=['code'],
                 pipeline=[dict(type='DocFirstSentence'), dict(type='CodeTruncateChars',
                                                               max_chars=10)])
