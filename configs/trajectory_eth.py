@@ -24,7 +24,8 @@ train_dataloader = dict(
     dataset=dict(**dataset_common, split='train',
                  pipeline=[dict(type='TrajCanonicalRotate'),
                            dict(type='TrajRandomRotate', max_angle=15.0),
-                           dict(type='TrajRandomFlip', prob=0.5)]))
+                           dict(type='TrajRandomFlip', prob=0.5),
+                           dict(type='TrajRandomScale', low=0.9, high=1.1)]))
 val_dataloader = dict(
     batch_size=128, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='allspark.collate'),
@@ -37,16 +38,17 @@ test_dataloader = dict(
 val_evaluator = dict(type='TrajectoryMetric')
 test_evaluator = val_evaluator
 
-# Sized for a 2-core CPU shared with other jobs (about 10 minutes of training under load).
-max_iters = 150
+# Sized for a 2-core CPU shared with other jobs (300 x 32 windows,
+# about 1/3 epoch: ~13 minutes of training under load).
+max_iters = 300
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict()
 test_cfg = dict()
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
                      clip_grad=dict(max_norm=1.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=15),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=15, end=max_iters, eta_min=1e-5)]
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=20, end=max_iters, eta_min=1e-5)]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=max_iters, by_epoch=False,
                                      max_keep_ckpts=1),
                      logger=dict(type='LoggerHook', interval=25))

@@ -138,11 +138,14 @@ def main() -> None:
     chosen = []
     for i in pick:
         it = dict(items[i])
-        it['baseline'] = cv[i] @ it['rot'] if i < len(cv) else None
+        it['baseline'] = cv[i] @ it['rot']
+        if not args.skip_k1:
+            it['k1'] = k1['items'][i]['pred'][0]
         chosen.append(it)
     png = plot_tracks(os.path.join(args.work_dir, 'eth_tracks.png'), chosen,
-                      title='ETH test: observed (blue), true (green), AllSpark K=20 (red: hyp. 0,'
-                            ' orange: others), constant velocity (grey)',
+                      title='ETH test: observed (blue), true (green), AllSpark K=20 (red: best '
+                            'of 20, orange: others), AllSpark K=1 (purple), constant velocity '
+                            '(grey)',
                       baseline_name='constant velocity')
     results['png'] = png
     out = os.path.join(args.work_dir, 'eth_benchmark.json')

@@ -14,7 +14,7 @@ Each sample, in a local frame centred on the last observed position::
 
     trajectory = dict(obs (T_obs, 2), nbr (N, T_obs, 2), nbr_pad (N,) True = no neighbour)
     gt_seq     (T_pred, 2)   future positions
-    origin (2,), rot (2, 2)  world = local @ rot.T + origin (transforms keep this up to date)
+    origin (2,), rot (2, 2)  world = local @ inv(rot) + origin (transforms keep this up to date)
 
 Neighbours are the other pedestrians annotated on the last observed frame, nearest first (at most
 ``max_neighbors``); a neighbour missing on an earlier observed frame takes its nearest annotated

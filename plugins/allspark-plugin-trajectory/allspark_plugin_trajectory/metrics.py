@@ -15,7 +15,7 @@ from allspark.registry import METRICS
 
 
 def ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pred (W, K, H, 2)``, ``gt (W, H, 2)`` -> per-hypothesis ``ade, fde`` of shape ``(W, K)``."""
+    """``pred (W, K, H, 2)``, ``gt (W, H, 2)`` -> per-hypothesis ``ade, fde``, each ``(W, K)``."""
     err = np.linalg.norm(pred - gt[:, None], axis=-1)  # (W, K, H)
     return err.mean(-1), err[..., -1]
 

@@ -1,10 +1,11 @@
 """Trajectory transforms in the local frame (NumPy's global generator: seeded, saved with
 checkpoints).
 
-Every transform applies one orthogonal map ``A`` to the observed track, the neighbours and the
-future (``local' = local @ A``) and keeps ``rot`` up to date (``rot' = rot @ A``) so that
-``world = local @ rot.T + origin`` still holds: predictions can be drawn in world coordinates, and
-ADE/FDE (Euclidean distances) are the same in any such frame.
+Every transform applies one linear map ``A`` (rotation, flip, scale) to the observed track, the
+neighbours and the future (``local' = local @ A``) and keeps ``rot`` up to date
+(``rot' = rot @ A``) so that ``world = local @ inv(rot) + origin`` still holds: predictions can be
+drawn in world coordinates, and ADE/FDE (Euclidean distances) are the same in any rotated or
+flipped frame (test pipelines use rotations only).
 """
 from __future__ import annotations
 
@@ -71,3 +72,15 @@ class TrajRandomFlip:
         if np.random.rand() < self.prob:
             return apply_linear(sample, np.diag([1.0, -1.0]))
         return sample
+
+
+@TRANSFORMS.register_module()
+class TrajRandomScale:
+    """Scale all positions by a factor in ``[low, high]`` (walking speeds differ between scenes
+    and annotation rates).  ``rot`` then holds a scaled rotation (``to_world`` inverts it)."""
+
+    def __init__(self, low: float = 0.8, high: float = 1.2):
+        self.low, self.high = low, high
+
+    def __call__(self, sample: dict) -> dict:
+        return apply_linear(sample, np.eye(2) * np.random.uniform(self.low, self.high))

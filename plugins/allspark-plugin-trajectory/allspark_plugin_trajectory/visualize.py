@@ -7,14 +7,16 @@ import numpy as np
 
 
 def to_world(local: np.ndarray, rot: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """``world = local @ rot.T + origin`` for ``(..., 2)`` arrays."""
-    return local @ np.asarray(rot).T + np.asarray(origin)
+    """``world = local @ inv(rot) + origin`` for ``(..., 2)`` arrays (``inv(rot) = rot.T`` for
+    rotations and flips)."""
+    return local @ np.linalg.inv(np.asarray(rot, dtype=np.float64)) + np.asarray(origin)
 
 
 def plot_tracks(path: str, items: Sequence[dict], title: str = '',
                 baseline_name: Optional[str] = None) -> str:
     """``items``: dicts with ``obs (T,2)``, ``gt (H,2)``, ``pred (K,H,2)``, ``rot``, ``origin``
-    and optionally ``baseline (H,2)``; hypothesis 0 is drawn bold, the others thin."""
+    and optionally ``k1 (H,2)`` (a K = 1 model) and ``baseline (H,2)``, all in the local frame;
+    the hypothesis closest to the truth is drawn bold, the others thin."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -26,11 +28,15 @@ def plot_tracks(path: str, items: Sequence[dict], title: str = '',
     for ax, it in zip(axes.flat, items):
         w = lambda a: to_world(np.asarray(a), it['rot'], it['origin'])  # noqa: E731
         obs, gt, pred = w(it['obs']), w(it['gt']), w(it['pred'])
-        for k in range(1, len(pred)):
-            ax.plot(pred[k, :, 0], pred[k, :, 1], color='tab:orange', lw=0.6, alpha=0.5)
-        ax.plot(pred[0, :, 0], pred[0, :, 1], color='tab:red', lw=2, marker='.',
-                label='predicted (hyp. 0)' + (f', {len(pred) - 1} others thin' if len(pred) > 1
-                                              else ''))
+        best = int(np.linalg.norm(pred - gt[None], axis=-1).mean(-1).argmin())
+        for k in range(len(pred)):
+            if k != best:
+                ax.plot(pred[k, :, 0], pred[k, :, 1], color='tab:orange', lw=0.6, alpha=0.5)
+        ax.plot(pred[best, :, 0], pred[best, :, 1], color='tab:red', lw=2, marker='.',
+                label=f'best of {len(pred)} (others thin)' if len(pred) > 1 else 'predicted')
+        if it.get('k1') is not None:
+            k1 = w(it['k1'])
+            ax.plot(k1[:, 0], k1[:, 1], color='tab:purple', lw=1.5, marker='.', label='K = 1')
         if it.get('baseline') is not None:
             bl = w(it['baseline'])
             ax.plot(bl[:, 0], bl[:, 1], color='tab:gray', ls='--', lw=1,

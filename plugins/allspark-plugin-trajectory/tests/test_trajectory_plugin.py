@@ -74,7 +74,7 @@ def test_windows_and_short_tracks(tmp_path):
     s = ds[0]
     traj = s['inputs']['trajectory']
     assert traj['obs'].shape == (8, 2) and np.allclose(traj['obs'][-1], 0)
-    assert traj['nbr'].shape == (4, 8, 2) and traj['nbr_pad'].sum() == 1  # 2 walkers + the short track
+    assert traj['nbr'].shape == (4, 8, 2) and traj['nbr_pad'].sum() == 1  # 2 walkers + short
     assert s['data_samples']['gt_seq'].shape == (12, 2)
     # Social-GAN-like filter: every frame has 3 (or 4) pedestrians, so nothing is dropped
     assert len(ETHUCYDataset(root, 'test', min_peds=2)) == 15
@@ -138,7 +138,7 @@ def test_metric_and_baselines():
 def test_transforms_keep_world_frame(tmp_path):
     from allspark_plugin_trajectory.dataset import ETHUCYDataset
     from allspark_plugin_trajectory.transforms import (TrajCanonicalRotate, TrajRandomFlip,
-                                                       TrajRandomRotate)
+                                                       TrajRandomRotate, TrajRandomScale)
     from allspark_plugin_trajectory.visualize import to_world
 
     ds = ETHUCYDataset(make_fold(tmp_path / 'fold'), 'train')
@@ -147,7 +147,7 @@ def test_transforms_keep_world_frame(tmp_path):
     d = s['trajectory']['obs'][-1] - s['trajectory']['obs'][0]
     assert abs(d[1]) < 1e-4 and d[0] > 0  # heading along +x
     np.random.seed(0)
-    s = TrajRandomFlip(prob=1.0)(TrajRandomRotate(180)(s))
+    s = TrajRandomScale(0.8, 1.2)(TrajRandomFlip(prob=1.0)(TrajRandomRotate(180)(s)))
     for key in ('gt_seq',):
         assert np.allclose(to_world(s[key], s['rot'], s['origin']),
                            raw[key] + raw['origin'], atol=1e-4)
