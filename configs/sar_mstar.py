@@ -5,7 +5,7 @@
 # Preprocessing (AConvNets): chips centre-cropped to 96 on read (and cached in memory), then a
 # random 88 x 88 crop (+-4 px translation) + horizontal flip in training, the centre 88 x 88 at test.
 # This is the full schedule (30 epochs, 8 bridge queries): about 2 hours on a 2-core CPU shared with
-# other jobs. configs/sar_mstar_cpu.py is the variant measured here (4 epochs, about 13 minutes).
+# other jobs. configs/sar_mstar_cpu.py is the variant measured here (5 epochs, about 11 minutes).
 _base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
 
 data_root = '../shared/data/mstar'

@@ -6,7 +6,7 @@
 Both models train on the same split (train 17 deg / test 15 deg), built from the same dataset
 config (chips centre-cropped to 96 and cached; random 88 crop + horizontal flip in training, the
 centre 88 at test) and the same training-split normalisation.  Reported for each: top-1 accuracy
-(OA), mean class accuracy (AA), kappa, training wall time (data decoding included) and inference
+(OA) with its 95% Wilson interval, mean class accuracy (AA), kappa, training wall time (data decoding included) and inference
 throughput (test set, batch 64, from the in-memory cache, one thread).  Writes
 ``results.json`` and the two confusion matrices (PNG) into the work dir.
 """
@@ -38,6 +38,15 @@ def parse_args():
     parser.add_argument('--skip-allspark', action='store_true')
     parser.add_argument('--skip-baseline', action='store_true')
     return parser.parse_args()
+
+
+def wilson_ci(accuracy: float, n: int, z: float = 1.96) -> list:
+    """95% Wilson score interval (percent) of an accuracy (percent) measured on ``n`` samples."""
+    p = accuracy / 100.0
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return [float(100 * (centre - half)), float(100 * (centre + half))]
 
 
 def log(msg: str) -> None:
@@ -79,7 +88,9 @@ def run_allspark(args, work_dir: str) -> dict:
     result = dict(model='AllSpark (SARConvEncoder -> PerceiverBridge -> MiniLM-L6 frozen -> '
                         'LinearClsHead)', config=args.config,
                   epochs=cfg.train_cfg.max_epochs,
-                  accuracy=metrics['accuracy'], mean_class_accuracy=metrics['mean_class_accuracy'],
+                  accuracy=metrics['accuracy'],
+                  accuracy_ci95=wilson_ci(metrics['accuracy'], speed['samples']),
+                  mean_class_accuracy=metrics['mean_class_accuracy'],
                   kappa=metrics['kappa'], train_time_s=train_time,
                   inference_samples_per_s=speed['samples_per_s'], test_samples=speed['samples'],
                   params_trainable=n_trainable, params_total=n_total,
@@ -117,6 +128,7 @@ def run_baseline(args, work_dir: str) -> dict:
     png = os.path.join(work_dir, 'confusion_mstar_aconvnets.png')
     save_confusion_png(cm, classes, png, title='AConvNets-style CNN, MSTAR SOC (test 15 deg)')
     scores = classification_scores(cm)
+    scores['accuracy_ci95'] = wilson_ci(scores['accuracy'], int(cm.sum()))
     result = dict(model='AConvNets-style CNN (all-convolutional, + BatchNorm)',
                   epochs=args.baseline_epochs, lr=args.baseline_lr, **scores,
                   train_time_s=train_time, inference_samples_per_s=out['samples_per_s'],
@@ -148,7 +160,8 @@ def main():
     for key in ('allspark', 'baseline'):
         if key in report:
             r = report[key]
-            log(f'{key:9s} OA {r["accuracy"]:.2f}%  AA {r["mean_class_accuracy"]:.2f}%  '
+            lo, hi = r['accuracy_ci95']
+            log(f'{key:9s} OA {r["accuracy"]:.2f}% (95% CI {lo:.2f}-{hi:.2f})  AA {r["mean_class_accuracy"]:.2f}%  '
                 f'kappa {r["kappa"]:.4f}  train {r["train_time_s"]:.0f} s  '
                 f'inference {r["inference_samples_per_s"]:.1f} samples/s')
 
