@@ -160,6 +160,7 @@ def main() -> None:
         opts[f'{key}.dataset.train_ratio'] = args.train_ratio
         if classes:
             opts[f'{key}.dataset.classes'] = classes
+    opts.update({'val_evaluator.classes': classes_all, 'test_evaluator.classes': classes_all})
     if classes:
         opts.update({'model.head.num_classes': len(classes),
                      'val_evaluator.num_classes': len(classes),
