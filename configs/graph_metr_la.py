@@ -19,7 +19,7 @@ model = dict(
         bridge=dict(type='LinearBridge'))),  # one bridged token per node
     language_model={{_base_.language_model}},
     head=dict(type='SequenceRegHead', horizon=out_steps, channels=1, num_modes=1,
-              source='tokens:graph', loss='smooth_l1'),
+              source='tokens:graph', loss='l1'),
 )
 dataset_common = dict(type='TrafficGraphDataset', data_root=data_root,
                       speed_file='los_speed.csv', start_time='2012-03-01 00:00:00',
@@ -47,7 +47,7 @@ max_iters = 150
 train_cfg = dict(by_epoch=False, max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict()
 test_cfg = dict()
-optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.01),
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
                      clip_grad=dict(max_norm=1.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=15),
