@@ -1,7 +1,7 @@
 # HSI plugin (plugins/allspark-plugin-hsi): Salinas-A per-pixel classification, 6 classes.
 # Stratified split, 40 % of every class's labelled pixels train, 60 % test (seed 0).
 #   python tools/train.py configs/hsi_salinas_a.py
-#   python tools/test.py configs/hsi_salinas_a.py work_dirs/hsi_salinas_a/epoch_6.pth
+#   python tools/test.py configs/hsi_salinas_a.py work_dirs/hsi_salinas_a/epoch_20.pth
 #   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a.py   (AllSpark + RBF SVM)
 # CPU size (2 cores shared by 6 developers): the paper's spectral encoder has 12 layers of one
 # token per band; here 2 layers of width 64 over 102 tokens of 2 adjacent bands (group_size=2;
@@ -51,7 +51,7 @@ val_evaluator = None
 val_cfg = None
 test_cfg = dict(fp16=True)
 
-max_epochs = 6
+max_epochs = 20
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
                      clip_grad=dict(max_norm=1.0))

@@ -107,6 +107,14 @@ def main() -> None:
                               infer_samples_per_s=round(len(y_test) / test_s, 1),
                               map_png=svm_png)
     print(f'[salinas_a] RBF SVM: {results["rbf_svm"]}', flush=True)
+    # For transparency only (not a selection): the SVM's test OA for every C of the grid.
+    by_c = {}
+    for c in args.svm_c:
+        model = make_pipeline(StandardScaler(), SVC(kernel='rbf', gamma='scale', C=c))
+        model.fit(x_train, y_train)
+        by_c[str(c)] = 100.0 * float((model.predict(x_test) == y_test).mean())
+    results['rbf_svm_test_oa_by_C'] = by_c
+    print(f'[salinas_a] RBF SVM test OA for each C (not used for selection): {by_c}', flush=True)
 
     out = os.path.join(work_dir, 'benchmark.json')
     with open(out, 'w') as f:

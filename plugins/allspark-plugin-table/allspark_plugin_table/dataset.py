@@ -27,7 +27,9 @@ Tokens (``columns``): discrete columns (``station``, ``wd``, ``year``, ``month``
 ``hour``, ``weekday``) get the index of their category in the training split's vocabulary
 (unseen categories -> the missing token, counted); continuous columns (any numeric column, and
 ``time`` = hours since the first timestamp) get the index of their quantile bin (``bins`` bins,
-edges from the training split) and ``frac``, the position inside the bin.
+edges from the training split) and ``frac``, the position inside the bin; values outside the
+training range go to the end bins, or (column option ``outside='missing'``, meant for absolute
+time in a chronological split) become the missing token.
 
 Sample: ``{'table': {'index': int64 (C,), 'frac': float32 (C,)}, 'gt_value': float32,
 'row': int}``.  ``stats()`` gives the training split's target mean/std (µg/m³) for the
@@ -127,10 +129,18 @@ def _bin_edges(values: np.ndarray, bins: int) -> np.ndarray:
     return edges if edges.size >= 2 else np.array([edges[0], edges[0]])
 
 
-def quantise(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values -> (bin index + 1, position inside the bin in [0, 1]); NaN -> (0, 0)."""
+def quantise(values: np.ndarray, edges: np.ndarray,
+             outside: str = 'clip') -> tuple[np.ndarray, np.ndarray]:
+    """Values -> (bin index + 1, position inside the bin in [0, 1]); NaN -> (0, 0).
+
+    Values outside the training range go to the first/last bin (``outside='clip'``) or become
+    the missing token (``outside='missing'``)."""
+    if outside not in ('clip', 'missing'):
+        raise ValueError(f"quantise: outside must be 'clip' or 'missing', got {outside!r}")
     nb = edges.size - 1
     finite = np.isfinite(values)
+    if outside == 'missing':
+        finite = finite & (values >= edges[0]) & (values <= edges[-1])
     v = np.where(finite, values, edges[0])
     b = np.clip(np.searchsorted(edges, v, side='right') - 1, 0, nb - 1)
     lo, hi = edges[b], edges[b + 1]
@@ -318,7 +328,12 @@ class PRSADataset(BaseDataset):
                         f'{values[i]} after the missing-value policy {policy!r}; expected a '
                         f'finite number ({int(bad.sum())} such value(s) in this column)')
                 edges = _bin_edges(values[is_train], int(spec.get('bins', self.bins)))
-                index[:, j], frac[:, j] = quantise(values, edges)
+                outside = spec.get('outside', 'clip')
+                index[:, j], frac[:, j] = quantise(values, edges, outside)
+                if outside == 'missing':
+                    n_out = int((np.isfinite(values) & (index[:, j] == 0)).sum())
+                    print_log(f'PRSADataset: column {name!r}: {n_out} value(s) outside the '
+                              f'training range -> missing token', logger='current')
             policy_counts[name] = f'{policy}:{n_missing}'
         print_log(f'PRSADataset: missing inputs handled per column (policy:count): '
                   f'{policy_counts}', logger='current')

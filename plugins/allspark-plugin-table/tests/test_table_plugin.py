@@ -89,6 +89,11 @@ def test_table_reader_policy_and_splits(tmp_path):
     # impute: the CO rows get the training median, nothing is masked
     imp = PRSADataset(data_root=root, split='train', bins=8, missing={'CO': 'impute'})
     assert (imp._index[:, co] > 0).all()
+    # absolute time beyond the training period -> missing token when outside='missing'
+    cols = [dict(name='station'), dict(name='time', bins=8, outside='missing'), dict(name='CO')]
+    te = PRSADataset(data_root=root, split='test', split_mode='chronological', columns=cols)
+    tr = PRSADataset(data_root=root, split='train', split_mode='chronological', columns=cols)
+    assert (te._index[te.samples, 1] == 0).all() and (tr._index[tr.samples, 1] > 0).all()
     sub = PRSADataset(data_root=root, split='test', bins=8, subsample=0.5)
     assert len(sub) == round(0.5 * len(test)) and set(sub.samples) <= set(test.samples)
 
@@ -151,6 +156,11 @@ def test_table_encoder_transform_and_baseline(tmp_path):
     sample = {'table': {'index': np.arange(1, 101), 'frac': np.ones(100, np.float32)}}
     out = TableColumnDropout(p=0.5)(sample)['table']
     assert 20 < (out['index'] == 0).sum() < 80 and (out['frac'][out['index'] == 0] == 0).all()
+    drops = [TableColumnDropout(p=0.0, column_p={'3': 0.9})(
+        {'table': {'index': np.arange(1, 6), 'frac': np.zeros(5, np.float32)}})['table']['index']
+        for _ in range(50)]
+    drops = np.stack(drops)
+    assert (drops[:, [0, 1, 2, 4]] > 0).all() and (drops[:, 3] == 0).sum() > 30
     root = make_prsa(str(tmp_path / 'prsa'))
     train = PRSADataset(data_root=root, split='train', bins=8)
     test = PRSADataset(data_root=root, split='test', bins=8)
