@@ -48,3 +48,23 @@ def test_sequence_head_per_token_with_mask():
     mask = torch.zeros(4, 4, 1, dtype=torch.bool)
     loss = head.loss(f, [dict(gt_seq=gt, gt_mask=mask)] * 3)['loss_seq']
     assert loss == 0  # everything masked: nothing to learn from
+
+
+def test_mode_scorer_orders_hypotheses_by_probability():
+    torch.manual_seed(0)
+    head = SequenceRegHead(in_dim=8, horizon=5, channels=2, num_modes=4)
+    assert head.mode_scorer is not None
+    f = feats()
+    raw = head(f).detach()
+    target = raw[:, 2]  # hypothesis 2 is the best for every sample
+    opt = torch.optim.SGD(head.mode_scorer.parameters(), lr=1.0)
+    for _ in range(50):
+        opt.zero_grad()
+        losses = head.loss(f, [dict(gt_seq=t) for t in target])
+        losses['loss_mode'].backward()
+        opt.step()
+    preds = head.predict(f, [{}] * 3)
+    for p, r in zip(preds, raw):
+        assert p['pred_mode_prob'][0] > 0.9
+        assert torch.allclose(p['pred_seq'][0], r[2], atol=1e-5)  # most likely first
+        assert torch.all(p['pred_mode_prob'][:-1] >= p['pred_mode_prob'][1:])

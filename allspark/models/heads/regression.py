@@ -100,12 +100,17 @@ class SequenceRegHead(BaseHead):
     forecast per token, e.g. per graph node).  Data samples carry ``gt_seq`` of shape
     ``([n,] H, C)`` and optionally ``gt_mask`` of the same shape (False = missing reading, left out
     of the loss).  With ``K > 1`` the loss is winner-takes-all: each sample's best hypothesis
-    (lowest error) is trained.  Predictions add ``pred_seq`` ``([n,] K, H, C)`` in target units,
-    hypotheses ordered as produced (hypothesis 0 is the one scored as ``K = 1``).
+    (lowest error) is trained, and (``score_modes=True``, the default for ``K > 1``, as in TUTR)
+    a linear scorer learns, by cross-entropy, which hypothesis will be the best one.
+
+    Predictions add ``pred_seq`` ``([n,] K, H, C)`` in target units and ``pred_mode_prob``
+    ``([n,] K)``; hypotheses are sorted by that probability, so hypothesis 0 is the model's single
+    answer (scored as ``K = 1``) and the first ``k`` are its top-k.
     """
 
     def __init__(self, in_dim: int, horizon: int, channels: int = 1, num_modes: int = 1,
-                 source: str = 'bridged', loss: str = 'l2', hidden_dim: Optional[int] = None):
+                 source: str = 'bridged', loss: str = 'l2', hidden_dim: Optional[int] = None,
+                 score_modes: Optional[bool] = None, score_loss_weight: float = 1.0):
         super().__init__(in_dim, source)
         self.horizon, self.channels, self.num_modes, self.loss_kind = (
             horizon, channels, num_modes, loss)
@@ -113,6 +118,9 @@ class SequenceRegHead(BaseHead):
         self.fc = (nn.Linear(in_dim, out) if hidden_dim is None else
                    nn.Sequential(nn.Linear(in_dim, hidden_dim), nn.GELU(),
                                  nn.Linear(hidden_dim, out)))
+        self.score_modes = num_modes > 1 if score_modes is None else score_modes
+        self.mode_scorer = nn.Linear(in_dim, num_modes) if self.score_modes else None
+        self.score_loss_weight = score_loss_weight
         self.scaling = _TargetScaling(channels)
 
     def set_target_stats(self, mean, std) -> None:
@@ -144,14 +152,29 @@ class SequenceRegHead(BaseHead):
         mask = (stack_field(data_samples, 'gt_mask', pred.device, torch.bool)
                 if 'gt_mask' in data_samples[0] else None)
         err = self._error(pred, target, mask)  # (B, [n,] K)
-        return dict(loss_seq=err.min(-1).values.mean())
+        best = err.min(-1)
+        losses = dict(loss_seq=best.values.mean())
+        if self.mode_scorer is not None:
+            logits = self.mode_scorer(self.read(features))  # (B, [n,] K)
+            losses['loss_mode'] = self.score_loss_weight * F.cross_entropy(
+                logits.reshape(-1, self.num_modes), best.indices.reshape(-1))
+        return losses
 
     @torch.no_grad()
     def predict(self, features: dict, data_samples: list[dict]) -> list[dict]:
-        pred = self.scaling.unscale(self(features)).cpu()
+        pred = self.scaling.unscale(self(features)).cpu()  # (B, [n,] K, H, C)
+        if self.mode_scorer is not None:
+            prob = self.mode_scorer(self.read(features)).softmax(-1).cpu()
+            order = prob.argsort(-1, descending=True)
+            prob = prob.gather(-1, order)
+            index = order[..., None, None].expand_as(pred)
+            pred = pred.gather(-3, index)
+        else:
+            prob = torch.full(pred.shape[:-2], 1.0 / self.num_modes)
         out = []
-        for sample, value in zip(data_samples, pred):
+        for sample, value, p in zip(data_samples, pred, prob):
             result = dict(sample)
             result['pred_seq'] = value
+            result['pred_mode_prob'] = p
             out.append(result)
         return out
