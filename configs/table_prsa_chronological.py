@@ -1,5 +1,6 @@
 # Table plugin, PRSA with a chronological split: the first 40 % of the time span
-# (2013-03-01 .. 2014-10-07) trains, the rest tests.  Same model and schedule as table_prsa.py.
+# (2013-03-01 00h .. 2014-10-06 09h) trains, the rest tests.  Same model and schedule as
+# table_prsa.py.
 # Every test row lies after the training period: its absolute time would fall into the last
 # training bin (whose embedding learnt the pollution level of a few days in October 2014) and
 # its year (2015-2017) is unseen. A first run that clipped time to the last bin scored
