@@ -130,12 +130,26 @@ def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
         for module in spec.modules:
             importlib.import_module(module)
         rec.status = 'ok'
+        _adopt_earlier_registrations(rec)
     except Exception as exc:
         rec.status, rec.error, rec.traceback = 'broken', _last_line(exc), traceback.format_exc()
         _unregister(rec)
     finally:
         CURRENT_PLUGIN.reset(token)
     return rec
+
+
+def _adopt_earlier_registrations(rec: PluginRecord) -> None:
+    """Rediscovery in the same process (modules already imported): take over what this plugin's
+    package registered before, so the new record lists it and owns it."""
+    from allspark.registry import ALL_REGISTRIES
+
+    for kind, reg in ALL_REGISTRIES.items():
+        for name, owner in reg.owners.items():
+            if owner is not None and owner is not rec and owner.package == rec.package:
+                reg.owners[name] = rec
+                if name not in rec.registered.get(kind, []):
+                    rec.registered.setdefault(kind, []).append(name)
 
 
 def _unregister(rec: PluginRecord) -> None:
