@@ -47,3 +47,19 @@ def test_retrieval_mrr():
     assert s['recall@1'] == pytest.approx(0.5)
     s = retrieval_scores(query, key, num_distractors=2, seed=0)
     assert 0.5 <= s['mrr_1v2'] <= 1.0
+
+
+def test_wilson_interval_and_baseline_training():
+    from allspark.baselines import predict_classifier, train_classifier
+    from allspark.evaluation.statistics import wilson_interval
+
+    lo, hi = wilson_interval(26, 40)
+    assert lo == pytest.approx(49.51, abs=0.01) and hi == pytest.approx(77.87, abs=0.01)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = torch.nn.Linear(2, 2)
+    seconds = train_classifier(model, x, y, epochs=20, batch_size=16, lr=0.1, log=lambda m: None)
+    pred, throughput = predict_classifier(model, x)
+    assert seconds > 0 and throughput > 0
+    assert (pred == y).mean() > 0.9

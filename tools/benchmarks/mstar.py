@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from allspark.evaluation.statistics import wilson_interval  # noqa: E402
 from allspark.engine.runner import build_runner, load_config  # noqa: E402
 from allspark.evaluation.classification import (classification_scores,  # noqa: E402
                                                 confusion_matrix, save_confusion_png)
@@ -40,13 +41,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def wilson_ci(accuracy: float, n: int, z: float = 1.96) -> list:
+def wilson_ci(accuracy: float, n: int) -> list:
     """95% Wilson score interval (percent) of an accuracy (percent) measured on ``n`` samples."""
-    p = accuracy / 100.0
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return [float(100 * (centre - half)), float(100 * (centre + half))]
+    return list(wilson_interval(round(accuracy * n / 100.0), n))
 
 
 def log(msg: str) -> None:

@@ -122,8 +122,9 @@ def main() -> None:
     os.makedirs(args.work_dir, exist_ok=True)
     from allspark.engine.runner import setup
     setup()
-    from allspark_plugin_rgb.baselines import (predict_torch, train_timm_classifier,
-                                               wilson_interval)
+    from allspark.baselines import predict_classifier as predict_torch
+    from allspark.evaluation.statistics import wilson_interval
+    from allspark_plugin_rgb.baselines import train_timm_classifier
 
     results = {}
     x_tr, y_tr, ds_tr = load_arrays(args.data_root, 'train', args.img_size, args.seed,
