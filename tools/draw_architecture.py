@@ -26,7 +26,7 @@ def main(out='docs/images/architecture.png'):
     ax.axis('off')
     rows = [('SAR chip\n(B, 1, 88, 88)', 'SARConvEncoder\n(B, n, d)'),
             ('MSI tile\n(B, 13, 64, 64)', 'MSIViTEncoder\n(B, n, d)'),
-            ('trajectory\n(B, 8, 2) + neighbours', 'TrajectoryEncoder\n(B, n, d)')]
+            ('trajectory\n(B, 8, 2) + neighbours', 'TrajTransformerEncoder\n(B, n, d)')]
     for i, (inp, enc) in enumerate(rows):
         y = 3.1 - i * 1.1
         box(ax, 0.1, y, 1.7, 0.7, inp, '#e8f1fb')
