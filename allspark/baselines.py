@@ -68,3 +68,21 @@ def predict_classifier(model: torch.nn.Module, x: np.ndarray, batch_size: int = 
         preds.append(model(xt[i:i + batch_size]).argmax(1))
     seconds = time.perf_counter() - start
     return torch.cat(preds).numpy(), len(xt) / seconds
+
+
+def train_timm_classifier(model_name: str, x_train: np.ndarray, y_train: np.ndarray,
+                          num_classes: int, epochs: int = 30, batch_size: int = 16,
+                          lr: float = 1e-3, weight_decay: float = 0.05, seed: int = 0,
+                          augment: Optional[Callable] = None,
+                          model_kwargs: Optional[dict] = None, log: Callable = print):
+    """``timm.create_model(model_name, pretrained=False)`` with ``in_chans`` from the data, trained
+    by ``train_classifier`` on ``x_train (N, C, H, W)``; returns ``(model, train_seconds)``."""
+    import timm
+
+    torch.manual_seed(seed)
+    model = timm.create_model(model_name, pretrained=False, num_classes=num_classes,
+                              in_chans=x_train.shape[1], **(model_kwargs or {}))
+    seconds = train_classifier(model, x_train, y_train, epochs=epochs, batch_size=batch_size,
+                               lr=lr, weight_decay=weight_decay, seed=seed, augment=augment,
+                               name=model_name, log=log)
+    return model, seconds

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from allspark.baselines import train_classifier
+from allspark.baselines import train_timm_classifier as _train_timm_classifier
 
 
 def band_stats_features(x: np.ndarray) -> np.ndarray:
@@ -31,21 +31,7 @@ def augment_batch(x: torch.Tensor) -> torch.Tensor:
     return torch.rot90(x, int(torch.randint(4, ())), dims=(-2, -1))
 
 
-def train_timm_classifier(model_name: str, x_train: np.ndarray, y_train: np.ndarray,
-                          num_classes: int, epochs: int = 30, batch_size: int = 16,
-                          lr: float = 1e-3, weight_decay: float = 0.05, seed: int = 0,
-                          augment: Optional[Callable] = augment_batch,
-                          model_kwargs: Optional[dict] = None, log: Callable = print):
-    """Train ``timm.create_model(model_name, pretrained=False)`` on normalised arrays
-    ``x_train (N, C, H, W)``, ``y_train (N,)`` (core ``train_classifier``).
-
-    Returns ``(model, train_seconds)``."""
-    import timm
-
-    torch.manual_seed(seed)
-    model = timm.create_model(model_name, pretrained=False, num_classes=num_classes,
-                              in_chans=x_train.shape[1], **(model_kwargs or {}))
-    seconds = train_classifier(model, x_train, y_train, epochs=epochs, batch_size=batch_size,
-                               lr=lr, weight_decay=weight_decay, seed=seed, augment=augment,
-                               name=model_name, log=log)
-    return model, seconds
+def train_timm_classifier(*args, augment: Optional[Callable] = augment_batch, **kwargs):
+    """The core timm baseline (``allspark.baselines.train_timm_classifier``) with this
+    modality's augmentation; returns ``(model, train_seconds)``."""
+    return _train_timm_classifier(*args, augment=augment, **kwargs)
