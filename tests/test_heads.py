@@ -68,3 +68,23 @@ def test_mode_scorer_orders_hypotheses_by_probability():
         assert p['pred_mode_prob'][0] > 0.9
         assert torch.allclose(p['pred_seq'][0], r[2], atol=1e-5)  # most likely first
         assert torch.all(p['pred_mode_prob'][:-1] >= p['pred_mode_prob'][1:])
+
+
+def test_classification_head_batch_norm_removes_shared_component():
+    """norm='batch' standardises each channel over the batch: a feature offset shared by every
+    sample (what a frozen language model's pooled output is dominated by) no longer reaches
+    the logits, and the sample-specific part is scaled to unit variance."""
+    import pytest
+
+    from allspark.models.heads import LinearClsHead
+    torch.manual_seed(0)
+    head = LinearClsHead(in_dim=8, num_classes=3, norm='batch').train()
+    f = feats(b=16)
+    shifted = dict(f, tokens=f['tokens'] * 0.2 + 7.0)  # small per-sample signal, big offset
+    assert torch.allclose(head(f), head(shifted), atol=1e-3)
+    assert head.state_dict().keys() >= {'norm.running_mean', 'norm.running_var'}
+    plain = LinearClsHead(in_dim=8, num_classes=3)
+    assert not torch.allclose(plain(f), plain(shifted), atol=1e-3)
+    assert LinearClsHead(8, 3, norm='layer')(f).shape == (16, 3)
+    with pytest.raises(ValueError, match="norm must be"):
+        LinearClsHead(in_dim=8, num_classes=3, norm='group')

@@ -52,13 +52,14 @@ class PerceiverBridge(nn.Module):
     """
 
     def __init__(self, in_dim: int, out_dim: int, num_queries: int = 16, depth: int = 2,
-                 num_heads: int = 8, ffn_ratio: float = 2.0, dropout: float = 0.0):
+                 num_heads: int = 8, ffn_ratio: float = 2.0, dropout: float = 0.0,
+                 query_init_std: float = 0.02):
         super().__init__()
         if out_dim % num_heads:
             raise ValueError(f'PerceiverBridge: out_dim={out_dim} is not divisible by '
                              f'num_heads={num_heads}')
         self.in_dim, self.out_dim, self.num_queries = in_dim, out_dim, num_queries
-        self.queries = nn.Parameter(torch.randn(num_queries, out_dim) * 0.02)
+        self.queries = nn.Parameter(torch.randn(num_queries, out_dim) * query_init_std)
         self.layers = nn.ModuleList(
             _CrossAttentionBlock(out_dim, in_dim, num_heads, ffn_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(out_dim)
