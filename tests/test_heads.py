@@ -88,3 +88,14 @@ def test_classification_head_batch_norm_removes_shared_component():
     assert LinearClsHead(8, 3, norm='layer')(f).shape == (16, 3)
     with pytest.raises(ValueError, match="norm must be"):
         LinearClsHead(in_dim=8, num_classes=3, norm='group')
+
+
+def test_regression_heads_take_the_feature_norm_per_token():
+    from allspark.models.heads import LinearRegHead
+    torch.manual_seed(0)
+    head = SequenceRegHead(in_dim=8, horizon=5, channels=2, num_modes=3, norm='batch',
+                           source='tokens:x').train()
+    f = feats(b=4)
+    shifted = dict(f, tokens=f['tokens'] * 0.2 + 3.0)
+    assert torch.allclose(head(f), head(shifted), atol=1e-3)
+    assert LinearRegHead(in_dim=8, norm='layer')(f).shape == (4, 1)

@@ -54,19 +54,42 @@ def select_features(features: dict, source: str) -> torch.Tensor:
                      f"'modality:<m>' or 'tokens:<m>'")
 
 
-class BaseHead(nn.Module):
-    """A head reads ``source`` from the features and implements ``loss`` and ``predict``."""
+NORM_KINDS = ('none', 'batch', 'layer')
 
-    def __init__(self, in_dim: int, source: str = 'bridged'):
+
+def feature_norm(kind: str, dim: int, owner: str = 'head') -> nn.Module:
+    """What a head applies to the features it reads before its layers.
+
+    ``'batch'``: BatchNorm without affine parameters (MAE's linear-probe trick), over every token
+    of the batch; ``'layer'``: LayerNorm (timm's ``fc_norm``); ``'none'``: identity.
+    Why: a frozen language model's pooled outputs are dominated by a component every sample
+    shares (measured on MiniLM over a ModelNet40 batch: std across the batch 0.07 against 0.35
+    overall), so a head reading them raw sees tiny differences and passes back tiny gradients;
+    ``'batch'`` removes the shared component and scales what differs to unit variance.
+    """
+    if kind not in NORM_KINDS:
+        raise ValueError(f"{owner}: norm must be one of {NORM_KINDS}, got {kind!r}")
+    return {'none': nn.Identity, 'layer': lambda: nn.LayerNorm(dim),
+            'batch': lambda: nn.BatchNorm1d(dim, affine=False)}[kind]()
+
+
+class BaseHead(nn.Module):
+    """A head reads ``source`` from the features (standardised as ``norm`` says, see
+    :func:`feature_norm`) and implements ``loss`` and ``predict``."""
+
+    def __init__(self, in_dim: int, source: str = 'bridged', norm: str = 'none'):
         super().__init__()
         self.in_dim, self.source = in_dim, source
+        self.norm = feature_norm(norm, in_dim, type(self).__name__)
 
     def read(self, features: dict) -> torch.Tensor:
         x = select_features(features, self.source)
         if x.shape[-1] != self.in_dim:
             raise ValueError(f'{type(self).__name__}: in_dim={self.in_dim} but the language '
                              f'model outputs width {x.shape[-1]}')
-        return x
+        if isinstance(self.norm, nn.BatchNorm1d) and x.dim() != 2:  # (B, n, D): every token
+            return self.norm(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+        return self.norm(x)
 
     def loss(self, features: dict, data_samples: list[dict]) -> dict:
         raise NotImplementedError

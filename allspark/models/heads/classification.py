@@ -16,32 +16,20 @@ class LinearClsHead(BaseHead):
 
     Data samples carry ``gt_label`` (int); predictions add ``pred_label`` and ``pred_score``.
 
-    ``norm`` standardises the pooled features before the linear layer: ``'batch'`` is a BatchNorm
-    without affine parameters (MAE's linear-probe trick), ``'layer'`` a LayerNorm (timm's
-    ``fc_norm``).  Why: a frozen language model's pooled outputs are dominated by a component that
-    is the same for every sample (measured on MiniLM: std across the batch 0.07 against 0.35
-    overall), so a plain linear layer sees tiny logit differences and passes back tiny
-    gradients; ``'batch'`` removes that shared component and scales what differs to unit variance.
-    Only for pooled ``(B, D)`` features.
+    ``norm='batch'`` standardises the pooled features first (see ``feature_norm``): use it on a
+    frozen language model's outputs.
     """
 
     def __init__(self, in_dim: int, num_classes: int, source: str = 'bridged',
                  dropout: float = 0.0, label_smoothing: float = 0.0, norm: str = 'none'):
-        super().__init__(in_dim, source)
+        super().__init__(in_dim, source, norm)
         self.num_classes = num_classes
-        if norm not in ('none', 'batch', 'layer'):
-            raise ValueError(f"LinearClsHead: norm must be 'none', 'batch' or 'layer', got {norm!r}")
-        if norm == 'batch' and source.startswith('tokens:'):
-            raise ValueError("LinearClsHead: norm='batch' needs pooled features, not "
-                             f"source={source!r}")
-        self.norm = {'none': nn.Identity(), 'layer': nn.LayerNorm(in_dim),
-                     'batch': nn.BatchNorm1d(in_dim, affine=False)}[norm]
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_dim, num_classes)
         self.label_smoothing = label_smoothing
 
     def forward(self, features: dict) -> torch.Tensor:
-        return self.fc(self.dropout(self.norm(self.read(features))))
+        return self.fc(self.dropout(self.read(features)))
 
     def loss(self, features: dict, data_samples: list[dict]) -> dict:
         logits = self(features)

@@ -60,8 +60,8 @@ class LinearRegHead(BaseHead):
     """
 
     def __init__(self, in_dim: int, out_dim: int = 1, source: str = 'bridged',
-                 loss: str = 'mse', dropout: float = 0.0):
-        super().__init__(in_dim, source)
+                 loss: str = 'mse', dropout: float = 0.0, norm: str = 'none'):
+        super().__init__(in_dim, source, norm)
         self.out_dim, self.loss_kind = out_dim, loss
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_dim, out_dim)
@@ -110,8 +110,9 @@ class SequenceRegHead(BaseHead):
 
     def __init__(self, in_dim: int, horizon: int, channels: int = 1, num_modes: int = 1,
                  source: str = 'bridged', loss: str = 'l2', hidden_dim: Optional[int] = None,
-                 score_modes: Optional[bool] = None, score_loss_weight: float = 1.0):
-        super().__init__(in_dim, source)
+                 score_modes: Optional[bool] = None, score_loss_weight: float = 1.0,
+                 norm: str = 'none'):
+        super().__init__(in_dim, source, norm)
         self.horizon, self.channels, self.num_modes, self.loss_kind = (
             horizon, channels, num_modes, loss)
         out = num_modes * horizon * channels
