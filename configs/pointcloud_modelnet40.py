@@ -18,7 +18,7 @@ model = dict(
         bridge=dict(type='PerceiverBridge', num_queries=8, depth=1, num_heads=4,
                     ffn_ratio=2.0))),
     language_model={{_base_.language_model}},
-    head=dict(type='LinearClsHead', num_classes=num_classes, label_smoothing=0.1),
+    head=dict(type='LinearClsHead', num_classes=num_classes, label_smoothing=0.1, norm='batch'),
 )
 train_pipeline = [
     dict(type='PointCloudScaleTranslate', scale_low=2 / 3, scale_high=3 / 2, translate=0.2),

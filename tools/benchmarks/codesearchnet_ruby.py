@@ -70,7 +70,7 @@ def main() -> None:
     if not DefaultScope.check_instance_created('code_bench'):
         DefaultScope.get_instance('code_bench', scope_name='allspark')
     results: dict = dict(config=os.path.relpath(args.config, REPO),
-                         machine='2-core CPU shared with other jobs, 1 thread per process')
+                         machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process')
     ev = cfg.test_evaluator
     metric = RetrievalMetric(query=ev.query, key=ev.key, num_distractors=ev.num_distractors)
     train_set = DATASETS.build(Config(cfg.train_dataloader.dataset).to_dict())

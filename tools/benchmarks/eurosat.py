@@ -141,7 +141,7 @@ def main() -> None:
     out = os.path.join(args.work_dir, 'results.json')
     with open(out, 'w') as f:
         json.dump(dict(dataset='EuroSAT-MS subset (16 train + 4 test per class)',
-                       machine='2-core CPU shared with other jobs, 1 thread',
+                       machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                        command=' '.join(sys.argv), results=results), f, indent=2, default=float)
     print(f'\n{"method":28s} {"acc %":>7s} {"95% CI":>15s} {"train s":>8s} {"samples/s":>10s}')
     for name, r in results.items():

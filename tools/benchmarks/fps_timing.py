@@ -77,7 +77,7 @@ def main():
               f"{r['torch_cpu_s'] / r['open3d_cpu_s']:.1f}x | {'yes' if r['same_indices'] else 'NO'} |")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w') as f:
-        json.dump(dict(rows=rows, machine='2-core CPU shared with other jobs', threads=1,
+        json.dump(dict(rows=rows, machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', threads=1,
                        platform=platform.platform(), cuda=torch.cuda.is_available(),
                        time=time.strftime('%Y-%m-%d %H:%M:%S')), f, indent=2)
 

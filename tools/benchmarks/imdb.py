@@ -58,7 +58,7 @@ def main() -> None:
     cfg.val_dataloader, cfg.val_cfg, cfg.val_evaluator = None, None, None
     os.makedirs(args.work_dir, exist_ok=True)
     results: dict = dict(config=os.path.relpath(args.config, REPO),
-                         machine='2-core CPU shared with other jobs, 1 thread per process',
+                         machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process',
                          torch_threads=torch.get_num_threads())
 
     # ---------------------------------------------------------------- AllSpark

@@ -151,7 +151,7 @@ def main():
     torch.set_num_threads(1)
     work_dir = os.path.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    results = dict(machine='2-core CPU shared with other jobs', torch_threads=1,
+    results = dict(machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=1,
                    platform=platform.platform(), started=time.strftime('%Y-%m-%d %H:%M:%S'),
                    command=' '.join(sys.argv))
     out = os.path.join(work_dir, 'results.json')

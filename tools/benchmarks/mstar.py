@@ -142,7 +142,7 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(args.work_dir, exist_ok=True)
     report = dict(dataset='MSTAR 10-class SOC (train 17 deg: 2746, test 15 deg: 2425)',
-                  machine='2-core CPU shared with other jobs', torch_threads=1,
+                  machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=1,
                   host=platform.node(), date=time.strftime('%Y-%m-%d %H:%M:%S'),
                   loadavg_start=os.getloadavg(), command=' '.join(sys.argv))
     if not args.skip_allspark:

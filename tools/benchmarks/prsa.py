@@ -41,7 +41,7 @@ def main() -> None:
     name = os.path.splitext(os.path.basename(args.config))[0]
     work_dir = args.work_dir or os.path.join('work_dirs', f'bench_{name}')
     os.makedirs(work_dir, exist_ok=True)
-    results = dict(config=args.config, machine='2-core CPU shared with other jobs, 1 thread',
+    results = dict(config=args.config, machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                    command=' '.join(sys.argv))
 
     runner = build_runner(cfg, work_dir=work_dir)

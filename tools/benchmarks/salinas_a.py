@@ -45,7 +45,7 @@ def main() -> None:
     os.makedirs(work_dir, exist_ok=True)
     map_png = os.path.join(work_dir, f'{name}_allspark_map.png')
     cfg.test_evaluator.map_png = map_png
-    results = dict(config=args.config, machine='2-core CPU shared with other jobs, 1 thread',
+    results = dict(config=args.config, machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                    command=' '.join(sys.argv))
 
     runner = build_runner(cfg, work_dir=work_dir)

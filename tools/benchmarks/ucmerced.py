@@ -186,7 +186,7 @@ def main() -> None:
         json.dump(dict(dataset=f'UC Merced subset, classes={args.classes} '
                                f'({len(classes_all)}), seeded stratified '
                                f'{args.train_ratio:.0%} split, seed {args.seed}',
-                       machine='2-core CPU shared with other jobs, 1 thread',
+                       machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                        command=' '.join(sys.argv), results=results), f, indent=2, default=float)
     print(f'\n{"method":20s} {"OA %":>6s} {"95% CI":>15s} {"AA %":>6s} {"train s":>8s} '
           f'{"samples/s":>10s}')
