@@ -30,3 +30,12 @@ def test_lora_adapters_are_the_only_trainable_weights(tiny_lm_dir):
     assert any(p.grad is not None and p.grad.abs().sum() > 0
                for n, p in lm.named_parameters() if 'lora_B' in n)
     assert all(p.grad is None for n, p in lm.named_parameters() if 'lora_' not in n)
+
+
+def test_sequence_longer_than_the_position_table_is_a_clear_error(tiny_lm_dir):
+    import pytest
+    lm = HFLanguageModel(tiny_lm_dir)
+    embeds = torch.zeros(1, 513, lm.hidden_size)
+    with pytest.raises(ValueError, match=r'513 tokens, more than .*max_position_embeddings=512'):
+        lm(embeds, torch.ones(1, 513, dtype=torch.long))
+    assert lm(embeds[:, :512], torch.ones(1, 512, dtype=torch.long)).shape == (1, 512, 32)

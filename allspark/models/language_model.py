@@ -156,6 +156,13 @@ class HFLanguageModel(nn.Module):
         if inputs_embeds.shape[-1] != self.hidden_size:
             raise ValueError(f'HFLanguageModel({self.name_or_path}) expects inputs_embeds '
                              f'(B, T, {self.hidden_size}), got {tuple(inputs_embeds.shape)}')
+        limit = getattr(self.model.config, 'max_position_embeddings', None)
+        if limit and inputs_embeds.shape[1] > limit:
+            raise ValueError(
+                f'HFLanguageModel({self.name_or_path}): the sequence [prompt ; bridged tokens] '
+                f'has {inputs_embeds.shape[1]} tokens, more than the model\'s '
+                f'max_position_embeddings={limit}; shorten the encoder output (e.g. a smaller '
+                f'TextEncoder max_length, fewer bridge queries) or the prompt')
         out = self.base_model()(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
         return out.last_hidden_state
 
