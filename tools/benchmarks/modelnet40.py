@@ -50,6 +50,7 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config entries (e.g. a quick check with '
                              'train_dataloader.dataset.indices=32)')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads (default 1)')
     parser.add_argument('--skip-allspark', action='store_true')
     parser.add_argument('--skip-baseline', action='store_true')
     return parser.parse_args()
@@ -148,10 +149,10 @@ def run_baseline(args, work_dir: str, budget: Optional[float]) -> dict:
 
 def main():
     args = parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     work_dir = os.path.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    results = dict(machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=1,
+    results = dict(machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=args.threads,
                    platform=platform.platform(), started=time.strftime('%Y-%m-%d %H:%M:%S'),
                    command=' '.join(sys.argv))
     out = os.path.join(work_dir, 'results.json')
