@@ -82,7 +82,7 @@ def main() -> None:
         opts = {f'{k}_dataloader.dataset.data_root': args.data_root
                 for k in ('train', 'val', 'test')}
     cfg = load_config(args.config, opts)
-    results = {'machine': '2-core CPU shared with other jobs, 1 thread per process'}
+    results = {'machine': f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process'}
 
     # ---------------------------------------------------------------- baselines
     def build(split_cfg):

@@ -83,7 +83,7 @@ def main() -> None:
         key, _, value = item.partition('=')
         opts[key] = json.loads(value) if value[:1] in '[{0123456789-' else value
     cfg = load_config(args.config, opts)
-    results = {'machine': '2-core CPU shared with other jobs, 1 thread per process'}
+    results = {'machine': f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process'}
 
     # ---------------------------------------------------------------- baselines
     train_ds = DATASETS.build(dict(cfg.train_dataloader.dataset))
