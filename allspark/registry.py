@@ -26,6 +26,7 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import METRICS as MMENGINE_METRICS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
@@ -184,8 +185,9 @@ METRICS = _child('metric', MMENGINE_METRICS)
 HOOKS = _child('hook', MMENGINE_HOOKS)
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
 LOOPS = _child('loop', MMENGINE_LOOPS)
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
 
 ALL_REGISTRIES = dict(model=MODELS, encoder=ENCODERS, bridge=BRIDGES,
                       language_model=LANGUAGE_MODELS, prompt=PROMPTS, head=HEADS,
                       dataset=DATASETS, transform=TRANSFORMS, metric=METRICS, hook=HOOKS,
-                      function=FUNCTIONS, loop=LOOPS)
+                      function=FUNCTIONS, loop=LOOPS, optim_wrapper=OPTIM_WRAPPERS)
