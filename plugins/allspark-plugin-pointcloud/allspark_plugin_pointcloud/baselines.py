@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from allspark_plugin_pointcloud.encoder import pointwise_forward
+
 
 class PointNetClassifier(nn.Module):
     """PointNet (no input/feature transform nets). ``(B, N, C) -> (B, num_classes)``."""
@@ -31,8 +33,9 @@ class PointNetClassifier(nn.Module):
             nn.Linear(256, num_classes))
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        x = self.features(points.transpose(1, 2))        # (B, 1024, N)
-        return self.classifier(x.max(-1).values)
+        b, n, c = points.shape
+        x = pointwise_forward(self.features, points.reshape(b * n, c))   # (BN, 1024)
+        return self.classifier(x.reshape(b, n, -1).max(1).values)
 
 
 def _batches(dataset, batch_size: int, shuffle: bool):

@@ -21,6 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from allspark.registry import ENCODERS
@@ -93,6 +94,24 @@ class PointGrouper(nn.Module):
         return groups, centres
 
 
+def pointwise_forward(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """Run a stack of kernel-1 ``Conv1d`` / ``BatchNorm1d`` / activation layers on points stored
+    channels-last: ``(M, C_in) -> (M, C_out)``, one row per point.
+
+    Same result (and the same parameters, so Point-BERT / PointNet checkpoints load) as calling
+    ``layers`` on ``(B, C, N)``, but a kernel-1 convolution becomes one matrix product: on CPU the
+    oneDNN ``Conv1d`` path was measured at 58 ms per backward call for a (512, 128, 32) input,
+    a quarter of an AllSpark ModelNet40 training step; the matrix product takes a few ms."""
+    for layer in layers:
+        if isinstance(layer, nn.Conv1d):
+            if layer.kernel_size != (1,):
+                raise ValueError(f'pointwise_forward needs kernel-1 convolutions, got {layer}')
+            x = F.linear(x, layer.weight.squeeze(-1), layer.bias)
+        else:   # BatchNorm1d normalises (M, C) over M exactly as it does (B, C, N) over B and N
+            x = layer(x)
+    return x
+
+
 class MiniPointNet(nn.Module):
     """Point-BERT's group encoder: ``(B, G, k, C) -> (B, G, D)``.
 
@@ -110,10 +129,12 @@ class MiniPointNet(nn.Module):
 
     def forward(self, groups: torch.Tensor) -> torch.Tensor:
         b, g, k, c = groups.shape
-        x = self.first(groups.reshape(b * g, k, c).transpose(1, 2))   # (BG, c2, k)
-        glob = x.max(-1, keepdim=True).values.expand(-1, -1, k)
-        x = self.second(torch.cat([glob, x], 1))                       # (BG, D, k)
-        return x.max(-1).values.reshape(b, g, self.out_dim)
+        x = pointwise_forward(self.first, groups.reshape(b * g * k, c))  # (BGk, c2)
+        x = x.reshape(b * g, k, -1)
+        glob = x.max(1, keepdim=True).values.expand(-1, k, -1)
+        x = torch.cat([glob, x], -1).reshape(b * g * k, -1)
+        x = pointwise_forward(self.second, x).reshape(b * g, k, self.out_dim)
+        return x.max(1).values.reshape(b, g, self.out_dim)
 
 
 @ENCODERS.register_module()
