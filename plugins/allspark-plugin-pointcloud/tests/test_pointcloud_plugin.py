@@ -66,7 +66,8 @@ def test_augmentations_keep_shape():
     assert drop.shape == pts.shape and len(np.unique(drop, axis=0)) < 128
 
 
-@pytest.mark.parametrize('config', ['pointcloud_modelnet40_cpu.py', 'pointcloud_modelnet40.py'])
+@pytest.mark.parametrize('config', ['pointcloud_modelnet40_cpu.py', 'pointcloud_modelnet40_long.py',
+                                    'pointcloud_modelnet40.py'])
 def test_config_trains_end_to_end(tmp_path, config):
     root = write_modelnet_npy(str(tmp_path / 'mn'), per_class=2, n=200)
     opts = {f'{k}.dataset.data_root': root
