@@ -27,6 +27,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 os.environ.setdefault('MKL_NUM_THREADS', '1')
 
 import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -51,6 +52,9 @@ def main() -> None:
     parser.add_argument('--config', default=os.path.join(REPO, 'configs', 'code_ruby.py'))
     parser.add_argument('--work-dir', default=os.path.join(REPO, 'work_dirs', 'bench_code_ruby'))
     parser.add_argument('--skip-prompt-ablation', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config entries (e.g. randomness.seed=1 for another '
+                             'training seed on the same split)')
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -64,7 +68,7 @@ def main() -> None:
     from allspark.registry import DATASETS, FUNCTIONS, MODELS
     from allspark_plugin_code.baselines import frozen_lm_embeddings, tfidf_retrieval
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.val_dataloader, cfg.val_cfg, cfg.val_evaluator = None, None, None
     os.makedirs(args.work_dir, exist_ok=True)
     if not DefaultScope.check_instance_created('code_bench'):
