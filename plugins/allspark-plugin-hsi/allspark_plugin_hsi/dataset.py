@@ -13,7 +13,10 @@ Classes: the non-zero labels of the ground truth (0 = unlabelled, ignored), sort
 0..K-1 (``label_values`` in the metainfo keeps the original ids; ``classes`` names them).
 
 Split: stratified by class with ``numpy.random.default_rng(seed)``: in every class
-``max(1, round(train_ratio * n_c))`` pixels train, the rest test (``'val'`` = test).
+``max(1, round(train_ratio * n_c))`` pixels train, the rest test.  With ``val_ratio > 0`` a
+further stratified ``round(val_ratio * n_train_c)`` of each class's *training* pixels become the
+``'val'`` split (and leave ``'train'``), so settings can be chosen without looking at the test
+pixels (the test split does not change); with ``val_ratio=0`` (default) ``'val'`` = test.
 
 Bad input: a cube whose band count differs from ``num_bands`` -> ``DataError`` naming the file,
 found and expected bands; an unreadable or truncated file -> ``DataError`` naming the file; a
@@ -119,8 +122,10 @@ class HSIPixelDataset(BaseDataset):
         image_file: cube file name (``.mat``, ``.tif``, ENVI data file or ``.hdr``).
         gt_file: ground-truth file name (same formats; 0 = unlabelled).
         num_bands: expected band count (a differing cube is an error).
-        split: ``'train'``, ``'val'`` or ``'test'`` (``'val'`` = test).
+        split: ``'train'``, ``'val'`` or ``'test'``.
         train_ratio: fraction of every class's labelled pixels used for training.
+        val_ratio: fraction of every class's training pixels held out as ``'val'`` (0: ``'val'``
+            is the test split).
         seed: seed of the stratified split.
         cube_key / gt_key: variable names inside ``.mat`` files (default: the only 3-D / 2-D one).
         class_names: ``{label id: name}`` (default: Salinas names where they apply, else ids).
@@ -132,7 +137,7 @@ class HSIPixelDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', image_file: str = 'SalinasA_corrected.mat',
                  gt_file: str = 'SalinasA_gt.mat', num_bands: int = 204, split: str = 'train',
-                 train_ratio: float = 0.4, seed: int = 0, cube_key: Optional[str] = None,
+                 train_ratio: float = 0.4, val_ratio: float = 0.0, seed: int = 0, cube_key: Optional[str] = None,
                  gt_key: Optional[str] = None, class_names: Optional[dict] = None,
                  nodata_policy: str = 'exclude', nodata_value: Optional[float] = None,
                  **kwargs):
@@ -144,6 +149,9 @@ class HSIPixelDataset(BaseDataset):
                              f' got {nodata_policy!r}')
         if not 0.0 < train_ratio < 1.0:
             raise ValueError(f'HSIPixelDataset: train_ratio must be in (0, 1), got {train_ratio}')
+        if not 0.0 <= val_ratio < 1.0:
+            raise ValueError(f'HSIPixelDataset: val_ratio must be in [0, 1), got {val_ratio}')
+        self.val_ratio = val_ratio
         self.image_path = os.path.join(data_root, image_file)
         self.gt_path = os.path.join(data_root, gt_file)
         self.num_bands, self.train_ratio, self.seed = num_bands, train_ratio, seed
@@ -191,11 +199,17 @@ class HSIPixelDataset(BaseDataset):
         # after the split is drawn, so the split does not depend on the policy)
         rng = np.random.default_rng(self.seed)
         is_train = np.zeros(gt.shape, dtype=bool)
+        is_val = np.zeros(gt.shape, dtype=bool)
         for k in range(len(label_values)):
             pix = np.flatnonzero(label_map.ravel() == k)
             pix = pix[rng.permutation(pix.size)]
             n_train = max(1, int(round(self.train_ratio * pix.size)))
             is_train.ravel()[pix[:n_train]] = True
+            # a separate generator: the train/test split is the same with or without val_ratio
+            if self.val_ratio > 0:
+                held = np.random.default_rng([self.seed, k]).permutation(pix[:n_train])
+                n_val = min(n_train - 1, int(round(self.val_ratio * n_train)))
+                is_val.ravel()[held[:n_val]] = True
         if self.nodata_policy == 'exclude':
             usable = labelled & ~bad
         else:
@@ -212,11 +226,17 @@ class HSIPixelDataset(BaseDataset):
                   f'with NaN/nodata ({self.nodata_policy})', logger='current')
         self._cube = cube
         self._label_map = np.where(usable, label_map, -1)
-        self._is_train = is_train & usable
-        mask = self._is_train if self.split == 'train' else (usable & ~is_train)
+        self._is_train = is_train & ~is_val & usable
+        if self.split == 'train':
+            mask = self._is_train
+        elif self.split == 'val' and self.val_ratio > 0:
+            mask = is_val & usable
+        else:
+            mask = usable & ~is_train
         rows, cols = np.nonzero(mask)
         print_log(f'HSIPixelDataset[{self.split}]: {rows.size} pixels '
-                  f'(train_ratio={self.train_ratio}, seed={self.seed})', logger='current')
+                  f'(train_ratio={self.train_ratio}, val_ratio={self.val_ratio}, '
+                  f'seed={self.seed})', logger='current')
         return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
     @property

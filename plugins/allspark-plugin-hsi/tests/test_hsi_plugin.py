@@ -81,6 +81,28 @@ def test_hsi_mat_reader_and_stratified_split(tmp_path):
     assert dataset(root, 'train', train_ratio=0.4, seed=1).samples != train.samples
 
 
+def test_hsi_val_ratio_holds_out_training_pixels(tmp_path):
+    """val_ratio takes a stratified part of the training pixels as 'val'; test is unchanged."""
+    cube, gt = make_scene(rows=12, cols=12)
+    root = write_mat(str(tmp_path / 'mat'), cube, gt)
+    pix = lambda d: {tuple(p) for p in d.samples}  # noqa: E731
+    full_train, test = dataset(root, 'train'), dataset(root, 'test')
+    train, val = dataset(root, 'train', val_ratio=0.25), dataset(root, 'val', val_ratio=0.25)
+    assert pix(dataset(root, 'test', val_ratio=0.25)) == pix(test)
+    assert pix(train) | pix(val) == pix(full_train) and not pix(train) & pix(val)
+    assert not pix(val) & pix(test)
+    _, y_full = full_train.train_arrays()
+    _, y_val = val.train_arrays()
+    for k in range(3):
+        assert (y_val == k).sum() == round(0.25 * (y_full == k).sum())
+    assert pix(dataset(root, 'val')) == pix(test)  # val_ratio=0: 'val' is the test split
+    # statistics come from the pixels that train
+    x_train, _ = train.train_arrays()
+    assert np.allclose(train.stats()['inputs']['hsi']['mean'], x_train.mean(0))
+    with pytest.raises(ValueError, match='val_ratio'):
+        dataset(root, 'train', val_ratio=1.0)
+
+
 @pytest.mark.parametrize('driver,ext', [('GTiff', '.tif'), ('ENVI', '.img')])
 def test_hsi_rasterio_readers(tmp_path, driver, ext):
     cube, gt = make_scene()
