@@ -50,6 +50,28 @@ def test_sequence_head_per_token_with_mask():
     assert loss == 0  # everything masked: nothing to learn from
 
 
+def test_sequence_head_per_reading_weights():
+    """gt_weight multiplies each reading's error: weight 0 removes a reading from the loss,
+    weight 2 doubles its share; the mean stays over the valid readings."""
+    import pytest
+    torch.manual_seed(0)
+    head = SequenceRegHead(in_dim=8, horizon=4, channels=1, source='tokens:x', loss='l1')
+    f = feats()
+    pred = head(f).detach()[:, :, 0]  # (B, n, H, C)
+    target = pred + 1.0  # every reading off by exactly 1 (scaled units)
+    target[:, :, 0] += 2.0  # the first step off by 3
+    samples = [dict(gt_seq=t) for t in target]
+    assert torch.isclose(head.loss(f, samples)['loss_seq'], torch.tensor(1.5))
+    weight = torch.ones(4, 4, 1)
+    weight[:, 0] = 0.0  # drop the first step
+    loss = head.loss(f, [dict(s, gt_weight=weight) for s in samples])['loss_seq']
+    assert torch.isclose(loss, torch.tensor(0.75))  # 3 readings of error 1 over 4
+    loss = head.loss(f, [dict(s, gt_weight=2 * torch.ones(4, 4, 1)) for s in samples])
+    assert torch.isclose(loss['loss_seq'], torch.tensor(3.0))
+    with pytest.raises(ValueError, match='gt_weight has shape'):
+        head.loss(f, [dict(s, gt_weight=torch.ones(4, 3, 1)) for s in samples])
+
+
 def test_mode_scorer_orders_hypotheses_by_probability():
     torch.manual_seed(0)
     head = SequenceRegHead(in_dim=8, horizon=5, channels=2, num_modes=4)

@@ -99,7 +99,10 @@ class SequenceRegHead(BaseHead):
     Reads ``(B, D)`` -> ``(B, K, H, C)``, or per token ``(B, n, D)`` -> ``(B, n, K, H, C)`` (one
     forecast per token, e.g. per graph node).  Data samples carry ``gt_seq`` of shape
     ``([n,] H, C)`` and optionally ``gt_mask`` of the same shape (False = missing reading, left out
-    of the loss).  With ``K > 1`` the loss is winner-takes-all: each sample's best hypothesis
+    of the loss) and optionally ``gt_weight`` of the same shape (a non-negative weight per
+    reading; the error of each reading is multiplied by it, e.g. ``1 / speed`` to train for a
+    relative error such as MAPE; the mean stays over the valid readings, so the weights' scale
+    sets the loss's scale).  With ``K > 1`` the loss is winner-takes-all: each sample's best hypothesis
     (lowest error) is trained, and (``score_modes=True``, the default for ``K > 1``, as in TUTR)
     a linear scorer learns, by cross-entropy, which hypothesis will be the best one.
 
@@ -132,16 +135,24 @@ class SequenceRegHead(BaseHead):
         y = self.fc(x)
         return y.reshape(*x.shape[:-1], self.num_modes, self.horizon, self.channels)
 
-    def _error(self, pred: torch.Tensor, target: torch.Tensor,
-               mask: Optional[torch.Tensor]) -> torch.Tensor:
-        """Per-hypothesis error ``(B, [n,] K)``: mean over the horizon (and channels)."""
+    def _error(self, pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.Tensor],
+               weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Per-hypothesis error ``(B, [n,] K)``: (weighted) mean over the horizon (and channels).
+
+        ``target`` / ``mask`` / ``weight``: ``(B, [n,] H, C)``.
+        """
         target = target.unsqueeze(-3)  # (..., 1, H, C) broadcasts over K
         if self.loss_kind == 'l2':  # Euclidean distance per step, as ADE
             err = ((pred - target) ** 2).sum(-1).clamp_min(1e-12).sqrt()  # (..., K, H)
             m = None if mask is None else mask.unsqueeze(-3).all(-1).expand_as(err)
+            w = None if weight is None else weight.mean(-1).unsqueeze(-2).expand_as(err)
         else:
             err = _pointwise_loss(self.loss_kind, pred, target).flatten(-2)  # (..., K, H*C)
             m = None if mask is None else mask.unsqueeze(-3).expand(pred.shape).flatten(-2)
+            w = (None if weight is None else
+                 weight.unsqueeze(-3).expand(pred.shape).flatten(-2))
+        if w is not None:
+            err = err * w
         if m is None:
             return err.mean(-1)
         m = m.to(err.dtype)
@@ -152,7 +163,13 @@ class SequenceRegHead(BaseHead):
         target = self.scaling.scale(stack_field(data_samples, 'gt_seq', pred.device, torch.float32))
         mask = (stack_field(data_samples, 'gt_mask', pred.device, torch.bool)
                 if 'gt_mask' in data_samples[0] else None)
-        err = self._error(pred, target, mask)  # (B, [n,] K)
+        weight = None
+        if 'gt_weight' in data_samples[0]:
+            weight = stack_field(data_samples, 'gt_weight', pred.device, torch.float32)
+            if weight.shape != target.shape:
+                raise ValueError(f'SequenceRegHead: gt_weight has shape {tuple(weight.shape)}, '
+                                 f'expected that of gt_seq {tuple(target.shape)}')
+        err = self._error(pred, target, mask, weight)  # (B, [n,] K)
         best = err.min(-1)
         losses = dict(loss_seq=best.values.mean())
         if self.mode_scorer is not None:
