@@ -28,10 +28,13 @@ IEEE T-ITS 2020.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Optional, Sequence
 
 import numpy as np
+
+from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
 from allspark.registry import DATASETS
@@ -70,6 +73,9 @@ def load_series(path: str, start_time: str = '2012-03-01 00:00:00', step_minutes
     return values, ids, stamps
 
 
+DAY_NAMES = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
+
+
 @DATASETS.register_module()
 class TrafficGraphDataset(BaseDataset):
     """Args:
@@ -81,6 +87,11 @@ class TrafficGraphDataset(BaseDataset):
         split_ratio: chronological train/val/test fractions of the windows.
         target: ``'residual'`` (future minus the last valid observed speed) or ``'absolute'``.
         nan_policy: ``'error'`` or ``'zero'`` (see module docstring).
+        relative_weight: ``lam`` in [0, 1]; when > 0 each sample carries ``gt_weight`` =
+            ``(1 - lam) + lam * mean_speed / max(speed, 1)`` per future reading, which the
+            ``SequenceRegHead`` multiplies into its L1 error: 0 trains for MAE, 1 for MAPE (an
+            error relative to the true speed, rescaled by the training mean speed), between mixes
+            the two.
         locations_file, adj_file: optional side files, checked against the sensor ids.
     """
 
@@ -90,7 +101,7 @@ class TrafficGraphDataset(BaseDataset):
                  speed_file: str = 'los_speed.csv', start_time: str = '2012-03-01 00:00:00',
                  step_minutes: int = 5, in_steps: int = 12, out_steps: int = 12,
                  split_ratio: Sequence[float] = (0.7, 0.1, 0.2), target: str = 'residual',
-                 nan_policy: str = 'error', h5_key: Optional[str] = None,
+                 nan_policy: str = 'error', relative_weight: float = 0.0, h5_key: Optional[str] = None,
                  locations_file: Optional[str] = None, adj_file: Optional[str] = None,
                  **kwargs):
         if split not in SPLITS:
@@ -99,6 +110,10 @@ class TrafficGraphDataset(BaseDataset):
             raise ValueError(f"TrafficGraphDataset: target must be 'residual' or 'absolute'")
         if nan_policy not in ('error', 'zero'):
             raise ValueError(f"TrafficGraphDataset: nan_policy must be 'error' or 'zero'")
+        if not 0.0 <= relative_weight <= 1.0:
+            raise ValueError(f'TrafficGraphDataset: relative_weight must be in [0, 1], got '
+                             f'{relative_weight}')
+        self.relative_weight = float(relative_weight)
         self.speed_file, self.start_time, self.step_minutes = speed_file, start_time, step_minutes
         self.in_steps, self.out_steps, self.split_ratio = in_steps, out_steps, tuple(split_ratio)
         self.target, self.nan_policy, self.h5_key = target, nan_policy, h5_key
@@ -143,6 +158,16 @@ class TrafficGraphDataset(BaseDataset):
         train_vals = values[:train_end][self.valid[:train_end]]
         self.speed_mean, self.speed_std = float(train_vals.mean()), float(train_vals.std())
         lo, hi = bounds[self.split]
+        # days of week this split's inputs see that no training input does (their day-of-week
+        # embedding is never trained; STAEGraphEncoder(dow_classes=2) avoids that)
+        seen = set(self.dow[:n_train - 1 + self.in_steps].tolist())
+        unseen = sorted(set(self.dow[lo:hi - 1 + self.in_steps].tolist()) - seen)
+        self.unseen_days = [DAY_NAMES[d] for d in unseen]
+        if self.unseen_days:
+            print_log(f'TrafficGraphDataset({self.split}): {path}: days of week '
+                      f'{self.unseen_days} are in this split but not in the training part; use '
+                      f'weekday/weekend day classes (STAEGraphEncoder dow_classes=2)',
+                      logger='current', level=logging.WARNING)
         return [dict(t=int(i + self.in_steps)) for i in range(lo, hi)]
 
     def window(self, t: int) -> dict:
@@ -161,10 +186,16 @@ class TrafficGraphDataset(BaseDataset):
         w = self.window(t)
         anchor = w['anchor'] if self.target == 'residual' else np.zeros_like(w['anchor'])
         gt = (w['y'] - anchor[None]).T[..., None]
-        return dict(graph=dict(x=w['x'][..., None], valid=w['valid'][..., None].astype(np.float32),
-                               tod=w['tod'], dow=w['dow']),
-                    gt_seq=gt.astype(np.float32), gt_mask=w['y_valid'].T[..., None],
-                    anchor=anchor[:, None], t=t)
+        sample = dict(graph=dict(x=w['x'][..., None],
+                                 valid=w['valid'][..., None].astype(np.float32),
+                                 tod=w['tod'], dow=w['dow']),
+                      gt_seq=gt.astype(np.float32), gt_mask=w['y_valid'].T[..., None],
+                      anchor=anchor[:, None], t=t)
+        if self.relative_weight > 0:
+            lam = self.relative_weight
+            rel = self.speed_mean / np.maximum(w['y'], 1.0)  # missing (0) readings: masked anyway
+            sample['gt_weight'] = ((1.0 - lam) + lam * rel).T[..., None].astype(np.float32)
+        return sample
 
     def stats(self) -> dict:
         """Input z-score and target statistics of the training windows."""

@@ -13,6 +13,11 @@ Input (a dict, batched)::
     tod   (B, T)        time of day in [0, 1)
     dow   (B, T)        day of week, 0 = Monday
 
+Day-of-week classes: 7 (one embedding per day, STAEformer's choice for months of data) or 2
+(weekday / weekend).  Use 2 when the training part does not hold every day of the week: an
+embedding row that no training window reaches stays at its random initialisation and feeds noise
+to the model at test time (Los-loop's first week: training Thu-Mon, test Tue-Wed).
+
 Output: ``(B, N, out_dim)``, one token per node (pair it with ``LinearBridge`` to keep them).
 """
 from __future__ import annotations
@@ -35,6 +40,7 @@ class STAEGraphEncoder(nn.Module):
         in_steps: ``T``.
         steps_per_day: time-of-day slots (288 at 5 minutes).
         input_dim, tod_dim, dow_dim, adaptive_dim: widths of the four embeddings.
+        dow_classes: 7 (Monday..Sunday) or 2 (weekday / weekend).
         num_heads, ffn_ratio, temporal_layers, spatial_layers, dropout: the transformer layers.
         out_dim: token width.
     """
@@ -43,14 +49,18 @@ class STAEGraphEncoder(nn.Module):
                  input_dim: int = 24, tod_dim: int = 24, dow_dim: int = 16,
                  adaptive_dim: int = 32, num_heads: int = 4, ffn_ratio: float = 2.0,
                  temporal_layers: int = 1, spatial_layers: int = 1, dropout: float = 0.1,
-                 out_dim: int = 128):
+                 out_dim: int = 128, dow_classes: int = 7):
         super().__init__()
+        if dow_classes not in (7, 2):
+            raise ValueError(f'STAEGraphEncoder: dow_classes must be 7 (days) or 2 (weekday / '
+                             f'weekend), got {dow_classes}')
+        self.dow_classes = dow_classes
         self.num_nodes, self.in_steps, self.steps_per_day = num_nodes, in_steps, steps_per_day
         self.out_dim = out_dim
         dim = input_dim + tod_dim + dow_dim + adaptive_dim
         self.input_proj = nn.Linear(2, input_dim)
         self.tod_embed = nn.Embedding(steps_per_day, tod_dim)
-        self.dow_embed = nn.Embedding(7, dow_dim)
+        self.dow_embed = nn.Embedding(dow_classes, dow_dim)
         self.adaptive = nn.Parameter(torch.empty(in_steps, num_nodes, adaptive_dim))
         nn.init.xavier_uniform_(self.adaptive)
         ffn = int(dim * ffn_ratio)
@@ -70,7 +80,10 @@ class STAEGraphEncoder(nn.Module):
         h = self.input_proj(torch.cat([x * valid, valid], -1))  # (B, T, N, d_in)
         tod = (inputs['tod'].float() * self.steps_per_day).long().clamp(0, self.steps_per_day - 1)
         tod = self.tod_embed(tod)[:, :, None].expand(-1, -1, n, -1)
-        dow = self.dow_embed(inputs['dow'].long())[:, :, None].expand(-1, -1, n, -1)
+        dow = inputs['dow'].long()
+        if self.dow_classes == 2:
+            dow = (dow >= 5).long()  # Saturday (5) and Sunday (6) -> weekend
+        dow = self.dow_embed(dow)[:, :, None].expand(-1, -1, n, -1)
         ada = self.adaptive[None].expand(b, -1, -1, -1)
         h = torch.cat([h, tod, dow, ada], -1)  # (B, T, N, D)
         d = h.shape[-1]

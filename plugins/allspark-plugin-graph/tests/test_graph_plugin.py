@@ -90,6 +90,52 @@ def test_windows_split_and_stats(tmp_path):
     assert abs(st['inputs']['graph']['mean'][0] - raw[:end].mean()) < 1e-3
 
 
+def test_relative_weight_trains_for_relative_error(tmp_path):
+    """relative_weight=lam adds gt_weight = (1 - lam) + lam * mean_speed / speed per reading."""
+    from allspark_plugin_graph.dataset import TrafficGraphDataset
+
+    root = make_root(tmp_path / 'd')
+    plain = TrafficGraphDataset(root, 'train')
+    assert 'gt_weight' not in plain[0]['data_samples']
+    ds = TrafficGraphDataset(root, 'train', relative_weight=0.5)
+    ds_ = ds[3]['data_samples']
+    speed = ds_['gt_seq'] + ds_['anchor'][:, None]  # (N, 12, 1) true future speeds
+    expected = 0.5 + 0.5 * ds.speed_mean / np.maximum(speed, 1.0)
+    assert ds_['gt_weight'].shape == ds_['gt_seq'].shape
+    assert np.allclose(ds_['gt_weight'], expected, rtol=1e-4)
+    with pytest.raises(ValueError, match='relative_weight'):
+        TrafficGraphDataset(root, 'train', relative_weight=1.5)
+
+
+def test_weekday_weekend_day_classes(tmp_path):
+    """dow_classes=2 maps Mon-Fri to one embedding and Sat/Sun to another, so a test day the
+    training part never saw (Los-loop: test Tue/Wed) reads a trained embedding; the dataset says
+    which days its split sees that training does not."""
+    import torch
+    from allspark_plugin_graph.dataset import TrafficGraphDataset
+    from allspark_plugin_graph.encoder import STAEGraphEncoder
+
+    enc = STAEGraphEncoder(num_nodes=N, dow_classes=2, out_dim=16)
+    assert enc.dow_embed.num_embeddings == 2
+    inputs = dict(x=torch.randn(2, 12, N, 1), valid=torch.ones(2, 12, N, 1),
+                  tod=torch.full((2, 12), 0.5), dow=torch.tensor([[1] * 12, [3] * 12]))
+    enc.eval()
+    assert enc(inputs).shape == (2, N, 16)
+    # Tuesday and Thursday are both weekdays: same day embedding, same tokens for same readings
+    same = dict(inputs, x=inputs['x'][:1].expand(2, -1, -1, -1))
+    out = enc(same)
+    assert torch.allclose(out[0], out[1], atol=1e-6)
+    weekend = dict(same, dow=torch.tensor([[1] * 12, [6] * 12]))
+    out = enc(weekend)
+    assert not torch.allclose(out[0], out[1], atol=1e-4)
+    with pytest.raises(ValueError, match='dow_classes'):
+        STAEGraphEncoder(num_nodes=N, dow_classes=3)
+    root = make_root(tmp_path / 'd')  # 120 steps: Thu 17:00 .. Fri 02:55
+    sets = {s: TrafficGraphDataset(root, s, start_time='2012-03-01 17:00:00')
+            for s in ('train', 'test')}
+    assert sets['train'].unseen_days == [] and sets['test'].unseen_days == ['Fri']
+
+
 def test_h5_reader_and_missing_zeros(tmp_path):
     import pandas as pd
 
