@@ -179,6 +179,14 @@ def test_hsi_encoder_shapes_and_transform():
     grouped = SpectralTransformerEncoder(num_bands=12, embed_dim=16, depth=1, num_heads=2,
                                          group_size=4)
     assert grouped(torch.randn(3, 12)).shape == (3, 3, 16)
+    # spectrum_token: one more token first, a linear function of the whole spectrum
+    whole = SpectralTransformerEncoder(num_bands=12, embed_dim=16, depth=1, num_heads=2,
+                                       group_size=4, spectrum_token=True)
+    seen = {}
+    whole.blocks.register_forward_hook(lambda m, args, out: seen.update(tokens=args[0]))
+    x = torch.randn(3, 12)
+    assert whole(x).shape == (3, 4, 16)
+    assert torch.allclose(seen['tokens'][:, 0], whole.spectrum_proj(x), atol=1e-6)
     with pytest.raises(ValueError, match='12'):
         enc(torch.randn(3, 10))
     x = np.linspace(1, 2, 12).astype(np.float32)
