@@ -72,6 +72,19 @@ def test_sequence_head_per_reading_weights():
         head.loss(f, [dict(s, gt_weight=torch.ones(4, 3, 1)) for s in samples])
 
 
+def test_regression_losses_pointwise():
+    import pytest
+
+    from allspark.models.heads.regression import _pointwise_loss
+    pred, target = torch.tensor([0.0, 0.0]), torch.tensor([0.5, 3.0])
+    assert torch.allclose(_pointwise_loss('l1', pred, target), torch.tensor([0.5, 3.0]))
+    assert torch.allclose(_pointwise_loss('mse', pred, target), torch.tensor([0.25, 9.0]))
+    # l1_mse: |e| + e^2 / 2
+    assert torch.allclose(_pointwise_loss('l1_mse', pred, target), torch.tensor([0.625, 7.5]))
+    with pytest.raises(ValueError, match='l1_mse'):
+        _pointwise_loss('huber', pred, target)
+
+
 def test_mode_scorer_orders_hypotheses_by_probability():
     torch.manual_seed(0)
     head = SequenceRegHead(in_dim=8, horizon=5, channels=2, num_modes=4)

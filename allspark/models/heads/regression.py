@@ -24,7 +24,11 @@ def _pointwise_loss(kind: str, pred: torch.Tensor, target: torch.Tensor) -> torc
         return (pred - target).abs()
     if kind == 'smooth_l1':
         return F.smooth_l1_loss(pred, target, reduction='none')
-    raise ValueError(f"unknown regression loss {kind!r}; use 'mse', 'l1' or 'smooth_l1'")
+    if kind == 'l1_mse':  # |e| + e^2 / 2: L1 near the target, squared for large errors
+        err = pred - target
+        return err.abs() + 0.5 * err ** 2
+    raise ValueError(f"unknown regression loss {kind!r}; use 'mse', 'l1', 'smooth_l1' or "
+                     f"'l1_mse'")
 
 
 class _TargetScaling(nn.Module):
