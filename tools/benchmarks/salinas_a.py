@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument('--work-dir')
     parser.add_argument('--svm-c', type=float, nargs='+', default=[1, 10, 100, 1000, 10000])
     parser.add_argument('--skip-allspark', action='store_true')
+    parser.add_argument('--more-baselines', action='store_true',
+                        help='also a logistic regression and a 2-layer MLP (3 seeds) on spectra')
     parser.add_argument('--holdout', type=float, default=0.0,
                         help='score on this fraction of the training pixels, not on test')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -125,6 +127,21 @@ def main() -> None:
         by_c[str(c)] = 100.0 * float((model.predict(x_test) == y_test).mean())
     results['rbf_svm_test_oa_by_C'] = by_c
     print(f'[salinas_a] RBF SVM test OA for each C (not used for selection): {by_c}', flush=True)
+
+    if args.more_baselines:
+        # How far simple models get on the same pixels: linear (logistic regression, C fixed at
+        # 100) and a 256-256 MLP (scikit-learn defaults, three seeds); test errors only.
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
+        more = {}
+        for key, model in [('logistic_regression_C100', LogisticRegression(C=100, max_iter=5000))] + [
+                (f'mlp_256_256_seed{s}', MLPClassifier((256, 256), max_iter=500, random_state=s))
+                for s in range(3)]:
+            model = make_pipeline(StandardScaler(), model).fit(x_train, y_train)
+            errors = int((model.predict(x_test) != y_test).sum())
+            more[key] = dict(errors=errors, accuracy=100.0 * (1 - errors / len(y_test)))
+        results['more_baselines'] = more
+        print(f'[salinas_a] more baselines: {more}', flush=True)
 
     out = os.path.join(work_dir, 'benchmark.json')
     with open(out, 'w') as f:
