@@ -46,7 +46,8 @@ def test_disabled_is_plain_float32():
 
 def test_float16_is_refused_with_a_reason():
     with pytest.raises(ValueError, match='loss scaling'):
-        AutocastOptimWrapper(dtype='float16', optimizer=torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=1))
+        AutocastOptimWrapper(dtype='float16',
+                             optimizer=torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=1))
 
 
 def test_quickstart_trains_under_bfloat16(tmp_path, repo_root):

@@ -36,7 +36,8 @@ class AutocastOptimWrapper(OptimWrapper):
     def __init__(self, dtype: str = 'bfloat16', enabled: bool = True, **kwargs) -> None:
         if dtype not in ('bfloat16', torch.bfloat16):
             raise ValueError(f"AutocastOptimWrapper: dtype must be 'bfloat16', got {dtype!r} "
-                             "(float16 needs loss scaling: use mmengine's AmpOptimWrapper on a GPU)")
+                             "(float16 needs loss scaling: use mmengine's AmpOptimWrapper on a "
+                             "GPU)")
         super().__init__(**kwargs)
         self.cast_dtype = torch.bfloat16
         self.enabled = bool(enabled)

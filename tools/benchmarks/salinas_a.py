@@ -9,8 +9,9 @@ on per-band standardised spectra, C chosen by 3-fold cross-validation on the tra
 gamma='scale') on the same training pixels and scores it on the same test pixels (its map is
 drawn too).  ``--holdout R`` is for choosing settings without the test pixels: a stratified
 fraction R of the training pixels is held out (the dataset's ``val_ratio``), both models train on
-the rest and are scored on that held-out part instead of the test split.  Prints and writes ``benchmark.json`` in the work dir with the metrics, training wall
-time and inference throughput (pixels/s) of both.  Use one thread (``OMP_NUM_THREADS=1``).
+the rest and are scored on that held-out part instead of the test split.  Prints and writes
+``benchmark.json`` in the work dir with the metrics, training wall time and inference throughput
+(pixels/s) of both.  Use one thread (``OMP_NUM_THREADS=1``).
 """
 import argparse
 import json
@@ -134,9 +135,10 @@ def main() -> None:
         from sklearn.linear_model import LogisticRegression
         from sklearn.neural_network import MLPClassifier
         more = {}
-        for key, model in [('logistic_regression_C100', LogisticRegression(C=100, max_iter=5000))] + [
-                (f'mlp_256_256_seed{s}', MLPClassifier((256, 256), max_iter=500, random_state=s))
-                for s in range(3)]:
+        models = {'logistic_regression_C100': LogisticRegression(C=100, max_iter=5000)}
+        models.update({f'mlp_256_256_seed{s}': MLPClassifier((256, 256), max_iter=500,
+                                                            random_state=s) for s in range(3)})
+        for key, model in models.items():
             model = make_pipeline(StandardScaler(), model).fit(x_train, y_train)
             errors = int((model.predict(x_test) != y_test).sum())
             more[key] = dict(errors=errors, accuracy=100.0 * (1 - errors / len(y_test)))

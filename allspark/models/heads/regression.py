@@ -106,9 +106,9 @@ class SequenceRegHead(BaseHead):
     of the loss) and optionally ``gt_weight`` of the same shape (a non-negative weight per
     reading; the error of each reading is multiplied by it, e.g. ``1 / speed`` to train for a
     relative error such as MAPE; the mean stays over the valid readings, so the weights' scale
-    sets the loss's scale).  With ``K > 1`` the loss is winner-takes-all: each sample's best hypothesis
-    (lowest error) is trained, and (``score_modes=True``, the default for ``K > 1``, as in TUTR)
-    a linear scorer learns, by cross-entropy, which hypothesis will be the best one.
+    sets the loss's scale).  With ``K > 1`` the loss is winner-takes-all: each sample's best
+    hypothesis (lowest error) is trained, and (``score_modes=True``, the default for ``K > 1``, as
+    in TUTR) a linear scorer learns, by cross-entropy, which hypothesis will be the best one.
 
     Predictions add ``pred_seq`` ``([n,] K, H, C)`` in target units and ``pred_mode_prob``
     ``([n,] K)``; hypotheses are sorted by that probability, so hypothesis 0 is the model's single

@@ -101,7 +101,8 @@ class TrafficGraphDataset(BaseDataset):
                  speed_file: str = 'los_speed.csv', start_time: str = '2012-03-01 00:00:00',
                  step_minutes: int = 5, in_steps: int = 12, out_steps: int = 12,
                  split_ratio: Sequence[float] = (0.7, 0.1, 0.2), target: str = 'residual',
-                 nan_policy: str = 'error', relative_weight: float = 0.0, h5_key: Optional[str] = None,
+                 nan_policy: str = 'error', relative_weight: float = 0.0,
+                 h5_key: Optional[str] = None,
                  locations_file: Optional[str] = None, adj_file: Optional[str] = None,
                  **kwargs):
         if split not in SPLITS:

@@ -137,7 +137,8 @@ class HSIPixelDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', image_file: str = 'SalinasA_corrected.mat',
                  gt_file: str = 'SalinasA_gt.mat', num_bands: int = 204, split: str = 'train',
-                 train_ratio: float = 0.4, val_ratio: float = 0.0, seed: int = 0, cube_key: Optional[str] = None,
+                 train_ratio: float = 0.4, val_ratio: float = 0.0, seed: int = 0,
+                 cube_key: Optional[str] = None,
                  gt_key: Optional[str] = None, class_names: Optional[dict] = None,
                  nodata_policy: str = 'exclude', nodata_value: Optional[float] = None,
                  **kwargs):

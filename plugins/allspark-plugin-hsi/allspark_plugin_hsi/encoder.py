@@ -3,10 +3,11 @@
 Each band value becomes a token through its own linear projection (a per-band weight vector and
 bias, i.e. a band embedding), ``token_b = x_b * w_b + b_b + pos_b``; a transformer encoder (the
 paper: 12 layers; configurable, fewer on CPU) mixes the bands.  With ``group_size > 1`` each token
-projects ``group_size`` adjacent bands (fewer tokens, cheaper).  With ``spectrum_token=True`` one more token, a linear
-projection of the whole spectrum, comes first: it hands the transformer a linear function of all
-bands at once, the feature a linear classifier separates the classes with (on Salinas-A a
-logistic regression on standardised spectra makes 8 test errors, as the RBF SVM; an MLP 11-19).
+projects ``group_size`` adjacent bands (fewer tokens, cheaper).  With ``spectrum_token=True``
+one more token, a linear projection of the whole spectrum, comes first: it hands the transformer
+a linear function of all bands at once, the feature a linear classifier separates the classes
+with (on Salinas-A a logistic regression on standardised spectra makes 8 test errors, as the RBF
+SVM; an MLP 11-19).
 
 ``(B, bands) -> (B, [1 +] bands / group_size, embed_dim)``.
 """
