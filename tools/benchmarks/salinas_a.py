@@ -9,7 +9,8 @@ on per-band standardised spectra, C chosen by 3-fold cross-validation on the tra
 gamma='scale') on the same training pixels and scores it on the same test pixels (its map is
 drawn too).  ``--holdout R`` is for choosing settings without the test pixels: a stratified
 fraction R of the training pixels is held out (the dataset's ``val_ratio``), both models train on
-the rest and are scored on that held-out part instead of the test split.  Prints and writes
+the rest and are scored on that held-out part instead of the test split; ``--fold f`` picks which
+part (``--holdout 0.25 --fold 0..3``: 4-fold cross-validation of the training pixels).  Prints and writes
 ``benchmark.json`` in the work dir with the metrics, training wall time and inference throughput
 (pixels/s) of both.  Use one thread (``OMP_NUM_THREADS=1``).
 """
@@ -42,6 +43,8 @@ def main() -> None:
                         help='also a logistic regression and a 2-layer MLP (3 seeds) on spectra')
     parser.add_argument('--holdout', type=float, default=0.0,
                         help='score on this fraction of the training pixels, not on test')
+    parser.add_argument('--fold', type=int, default=0,
+                        help='with --holdout 1/k: which of the k folds is held out (k-fold CV)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -51,6 +54,8 @@ def main() -> None:
         cfg.train_dataloader.dataset.val_ratio = args.holdout
         cfg.test_dataloader.dataset.val_ratio = args.holdout
         cfg.test_dataloader.dataset.split = 'val'
+        cfg.train_dataloader.dataset.val_fold = args.fold
+        cfg.test_dataloader.dataset.val_fold = args.fold
     name = os.path.splitext(os.path.basename(args.config))[0]
     work_dir = args.work_dir or os.path.join('work_dirs', name)
     os.makedirs(work_dir, exist_ok=True)
@@ -58,7 +63,8 @@ def main() -> None:
     cfg.test_evaluator.map_png = map_png
     results = dict(config=args.config, machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                    command=' '.join(sys.argv),
-                   scored_on=(f'held-out {args.holdout:.0%} of the training pixels (not test)'
+                   scored_on=(f'held-out {args.holdout:.0%} of the training pixels, fold '
+                              f'{args.fold} (not test)'
                               if args.holdout else 'test split'))
 
     runner = build_runner(cfg, work_dir=work_dir)

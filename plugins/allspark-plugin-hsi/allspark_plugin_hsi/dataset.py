@@ -17,6 +17,9 @@ Split: stratified by class with ``numpy.random.default_rng(seed)``: in every cla
 further stratified ``round(val_ratio * n_train_c)`` of each class's *training* pixels become the
 ``'val'`` split (and leave ``'train'``), so settings can be chosen without looking at the test
 pixels (the test split does not change); with ``val_ratio=0`` (default) ``'val'`` = test.
+``val_fold=f`` takes the f-th such slice of each class's shuffled training pixels instead of the
+first, so ``val_ratio=0.25`` with ``val_fold`` 0..3 is a 4-fold cross-validation of the training
+pixels.
 
 Bad input: a cube whose band count differs from ``num_bands`` -> ``DataError`` naming the file,
 found and expected bands; an unreadable or truncated file -> ``DataError`` naming the file; a
@@ -126,6 +129,8 @@ class HSIPixelDataset(BaseDataset):
         train_ratio: fraction of every class's labelled pixels used for training.
         val_ratio: fraction of every class's training pixels held out as ``'val'`` (0: ``'val'``
             is the test split).
+        val_fold: which slice of that size is held out (0 .. ceil(1/val_ratio)-1): k-fold
+            cross-validation over the training pixels.
         seed: seed of the stratified split.
         cube_key / gt_key: variable names inside ``.mat`` files (default: the only 3-D / 2-D one).
         class_names: ``{label id: name}`` (default: Salinas names where they apply, else ids).
@@ -137,8 +142,8 @@ class HSIPixelDataset(BaseDataset):
 
     def __init__(self, data_root: str = '', image_file: str = 'SalinasA_corrected.mat',
                  gt_file: str = 'SalinasA_gt.mat', num_bands: int = 204, split: str = 'train',
-                 train_ratio: float = 0.4, val_ratio: float = 0.0, seed: int = 0,
-                 cube_key: Optional[str] = None,
+                 train_ratio: float = 0.4, val_ratio: float = 0.0, val_fold: int = 0,
+                 seed: int = 0, cube_key: Optional[str] = None,
                  gt_key: Optional[str] = None, class_names: Optional[dict] = None,
                  nodata_policy: str = 'exclude', nodata_value: Optional[float] = None,
                  **kwargs):
@@ -152,7 +157,11 @@ class HSIPixelDataset(BaseDataset):
             raise ValueError(f'HSIPixelDataset: train_ratio must be in (0, 1), got {train_ratio}')
         if not 0.0 <= val_ratio < 1.0:
             raise ValueError(f'HSIPixelDataset: val_ratio must be in [0, 1), got {val_ratio}')
-        self.val_ratio = val_ratio
+        num_folds = int(np.ceil(1.0 / val_ratio - 1e-9)) if val_ratio > 0 else 1
+        if not 0 <= val_fold < num_folds:
+            raise ValueError(f'HSIPixelDataset: val_fold must be in [0, {num_folds}) for '
+                             f'val_ratio={val_ratio}, got {val_fold}')
+        self.val_ratio, self.val_fold = val_ratio, val_fold
         self.image_path = os.path.join(data_root, image_file)
         self.gt_path = os.path.join(data_root, gt_file)
         self.num_bands, self.train_ratio, self.seed = num_bands, train_ratio, seed
@@ -210,7 +219,8 @@ class HSIPixelDataset(BaseDataset):
             if self.val_ratio > 0:
                 held = np.random.default_rng([self.seed, k]).permutation(pix[:n_train])
                 n_val = min(n_train - 1, int(round(self.val_ratio * n_train)))
-                is_val.ravel()[held[:n_val]] = True
+                start = min(self.val_fold * n_val, n_train - n_val)
+                is_val.ravel()[held[start:start + n_val]] = True
         if self.nodata_policy == 'exclude':
             usable = labelled & ~bad
         else:
@@ -237,7 +247,7 @@ class HSIPixelDataset(BaseDataset):
         rows, cols = np.nonzero(mask)
         print_log(f'HSIPixelDataset[{self.split}]: {rows.size} pixels '
                   f'(train_ratio={self.train_ratio}, val_ratio={self.val_ratio}, '
-                  f'seed={self.seed})', logger='current')
+                  f'val_fold={self.val_fold}, seed={self.seed})', logger='current')
         return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
     @property

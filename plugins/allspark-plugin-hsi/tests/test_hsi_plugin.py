@@ -103,6 +103,21 @@ def test_hsi_val_ratio_holds_out_training_pixels(tmp_path):
         dataset(root, 'train', val_ratio=1.0)
 
 
+def test_hsi_val_fold_is_k_fold_cross_validation(tmp_path):
+    """val_ratio=1/k with val_fold 0..k-1 holds out disjoint slices of the training pixels."""
+    cube, gt = make_scene(rows=12, cols=12)
+    root = write_mat(str(tmp_path / 'mat'), cube, gt)
+    pix = lambda d: {tuple(p) for p in d.samples}  # noqa: E731
+    full_train, test = pix(dataset(root, 'train')), pix(dataset(root, 'test'))
+    folds = [pix(dataset(root, 'val', val_ratio=0.5, val_fold=f)) for f in range(2)]
+    assert folds[0] and folds[1] and not folds[0] & folds[1]
+    assert folds[0] | folds[1] <= full_train and not (folds[0] | folds[1]) & test
+    assert pix(dataset(root, 'train', val_ratio=0.5, val_fold=1)) == full_train - folds[1]
+    assert folds[0] == pix(dataset(root, 'val', val_ratio=0.5))  # fold 0 is the default
+    with pytest.raises(ValueError, match='val_fold'):
+        dataset(root, 'val', val_ratio=0.5, val_fold=2)
+
+
 @pytest.mark.parametrize('driver,ext', [('GTiff', '.tif'), ('ENVI', '.img')])
 def test_hsi_rasterio_readers(tmp_path, driver, ext):
     cube, gt = make_scene()
