@@ -171,6 +171,12 @@ class AllSpark(BaseModel):
         if data_samples is None:
             raise ValueError(f"AllSpark: mode={mode!r} needs data_samples")
         if mode == 'loss':
+            mixed = bool(data_samples) and 'mix_lam' in data_samples[0]
+            if mixed and not getattr(self.head, 'supports_mixup', False):
+                raise ValueError(f'AllSpark: the batch was mixed (a Mixup batch augment in the '
+                                 f'data preprocessor) but head {type(self.head).__name__} has no '
+                                 f'mixed-label loss (supports_mixup=False); remove the augment '
+                                 f'or use a head that supports it, e.g. LinearClsHead')
             return self.head.loss(features, data_samples)
         if mode == 'predict':
             return self.head.predict(features, data_samples)

@@ -3,7 +3,8 @@
 Per-modality normalisation ``(x - mean) / std`` along a channel axis uses buffers, so statistics
 computed on the training split (``DatasetStatsHook``) are saved with the checkpoint and reused at
 test time.  Configure ``normalize={modality: dict(channels=13)}`` to have them filled in from the
-training data, or give ``mean``/``std`` literally.
+training data, or give ``mean``/``std`` literally.  ``batch_augments`` (e.g. ``Mixup``, see
+:mod:`allspark.models.batch_augments`) run on training batches only, after normalisation.
 """
 from __future__ import annotations
 
@@ -21,10 +22,15 @@ class AllSparkDataPreprocessor(BaseDataPreprocessor):
         normalize: ``{modality: dict(channels=C | mean=[...], std=[...], dim=1, key=None)}``;
             ``dim`` is the channel axis of the batched tensor, ``key`` selects a tensor inside a
             dict-valued modality input.
+        batch_augments: configs of batch augmentations (``[dict(type='Mixup', ...)]``), applied
+            in this order to training batches.
     """
 
-    def __init__(self, normalize: Optional[dict] = None, non_blocking: bool = False):
+    def __init__(self, normalize: Optional[dict] = None, non_blocking: bool = False,
+                 batch_augments: Optional[Sequence[dict]] = None):
         super().__init__(non_blocking=non_blocking)
+        self.batch_augments = [MODELS.build(cfg) if isinstance(cfg, dict) else cfg
+                               for cfg in (batch_augments or [])]
         self.normalize_cfg = {}
         for modality, cfg in (normalize or {}).items():
             mean, std = cfg.get('mean'), cfg.get('std')
@@ -71,4 +77,9 @@ class AllSparkDataPreprocessor(BaseDataPreprocessor):
             else:
                 inputs[modality][cfg['key']] = self._normalize(modality,
                                                                inputs[modality][cfg['key']])
+        if training and self.batch_augments:
+            samples = data.get('data_samples')
+            for augment in self.batch_augments:
+                inputs, samples = augment(inputs, samples)
+            data['inputs'], data['data_samples'] = inputs, samples
         return data

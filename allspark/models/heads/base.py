@@ -75,7 +75,13 @@ def feature_norm(kind: str, dim: int, owner: str = 'head') -> nn.Module:
 
 class BaseHead(nn.Module):
     """A head reads ``source`` from the features (standardised as ``norm`` says, see
-    :func:`feature_norm`) and implements ``loss`` and ``predict``."""
+    :func:`feature_norm`) and implements ``loss`` and ``predict``.
+
+    ``supports_mixup``: whether ``loss`` handles the ``mix_gt_label`` / ``mix_lam`` fields that a
+    ``Mixup`` batch augment adds (the model refuses mixed batches for heads that do not).
+    """
+
+    supports_mixup = False
 
     def __init__(self, in_dim: int, source: str = 'bridged', norm: str = 'none'):
         super().__init__()

@@ -18,7 +18,12 @@ class LinearClsHead(BaseHead):
 
     ``norm='batch'`` standardises the pooled features first (see ``feature_norm``): use it on a
     frozen language model's outputs.
+
+    Mixed batches (``Mixup``): the loss is ``lam * CE(gt_label) + (1 - lam) * CE(mix_gt_label)``;
+    the logged ``acc`` counts the first label.
     """
+
+    supports_mixup = True
 
     def __init__(self, in_dim: int, num_classes: int, source: str = 'bridged',
                  dropout: float = 0.0, label_smoothing: float = 0.0, norm: str = 'none'):
@@ -37,10 +42,17 @@ class LinearClsHead(BaseHead):
         if target.numel() and int(target.max()) >= self.num_classes:
             raise ValueError(f'LinearClsHead: gt_label {int(target.max())} >= num_classes '
                              f'{self.num_classes}')
-        loss = F.cross_entropy(logits.reshape(-1, self.num_classes), target.reshape(-1),
-                               ignore_index=-1, label_smoothing=self.label_smoothing)
+        loss = self._ce(logits, target)
+        if 'mix_lam' in data_samples[0]:
+            lam = float(data_samples[0]['mix_lam'])
+            partner = stack_field(data_samples, 'mix_gt_label', logits.device, torch.long)
+            loss = lam * loss + (1.0 - lam) * self._ce(logits, partner)
         acc = (logits.argmax(-1) == target).float()[target >= 0].mean()
         return dict(loss_cls=loss, acc=acc.detach())
+
+    def _ce(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits.reshape(-1, self.num_classes), target.reshape(-1),
+                               ignore_index=-1, label_smoothing=self.label_smoothing)
 
     @torch.no_grad()
     def predict(self, features: dict, data_samples: list[dict]) -> list[dict]:
