@@ -46,6 +46,8 @@ def main() -> None:
                         help='score on this fraction of the training pixels, not on test')
     parser.add_argument('--fold', type=int, default=0,
                         help='with --holdout 1/k: which of the k folds is held out (k-fold CV)')
+    parser.add_argument('--fold-seed', type=int, default=None,
+                        help='another partition of the training pixels into folds (repeated CV)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -57,6 +59,8 @@ def main() -> None:
         cfg.test_dataloader.dataset.split = 'val'
         cfg.train_dataloader.dataset.val_fold = args.fold
         cfg.test_dataloader.dataset.val_fold = args.fold
+        cfg.train_dataloader.dataset.val_seed = args.fold_seed
+        cfg.test_dataloader.dataset.val_seed = args.fold_seed
     name = os.path.splitext(os.path.basename(args.config))[0]
     work_dir = args.work_dir or os.path.join('work_dirs', name)
     os.makedirs(work_dir, exist_ok=True)
@@ -65,7 +69,7 @@ def main() -> None:
     results = dict(config=args.config, machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
                    command=' '.join(sys.argv),
                    scored_on=(f'held-out {args.holdout:.0%} of the training pixels, fold '
-                              f'{args.fold} (not test)'
+                              f'{args.fold}, fold seed {args.fold_seed} (not test)'
                               if args.holdout else 'test split'))
 
     runner = build_runner(cfg, work_dir=work_dir)

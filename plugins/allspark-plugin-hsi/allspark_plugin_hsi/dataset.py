@@ -19,7 +19,7 @@ further stratified ``round(val_ratio * n_train_c)`` of each class's *training* p
 pixels (the test split does not change); with ``val_ratio=0`` (default) ``'val'`` = test.
 ``val_fold=f`` takes the f-th such slice of each class's shuffled training pixels instead of the
 first, so ``val_ratio=0.25`` with ``val_fold`` 0..3 is a 4-fold cross-validation of the training
-pixels.
+pixels; ``val_seed`` draws another partition into folds (repeated cross-validation).
 
 Bad input: a cube whose band count differs from ``num_bands`` -> ``DataError`` naming the file,
 found and expected bands; an unreadable or truncated file -> ``DataError`` naming the file; a
@@ -131,6 +131,7 @@ class HSIPixelDataset(BaseDataset):
             is the test split).
         val_fold: which slice of that size is held out (0 .. ceil(1/val_ratio)-1): k-fold
             cross-validation over the training pixels.
+        val_seed: seed of the partition into folds (None: the default partition).
         seed: seed of the stratified split.
         cube_key / gt_key: variable names inside ``.mat`` files (default: the only 3-D / 2-D one).
         class_names: ``{label id: name}`` (default: Salinas names where they apply, else ids).
@@ -143,7 +144,7 @@ class HSIPixelDataset(BaseDataset):
     def __init__(self, data_root: str = '', image_file: str = 'SalinasA_corrected.mat',
                  gt_file: str = 'SalinasA_gt.mat', num_bands: int = 204, split: str = 'train',
                  train_ratio: float = 0.4, val_ratio: float = 0.0, val_fold: int = 0,
-                 seed: int = 0, cube_key: Optional[str] = None,
+                 val_seed: Optional[int] = None, seed: int = 0, cube_key: Optional[str] = None,
                  gt_key: Optional[str] = None, class_names: Optional[dict] = None,
                  nodata_policy: str = 'exclude', nodata_value: Optional[float] = None,
                  **kwargs):
@@ -161,7 +162,7 @@ class HSIPixelDataset(BaseDataset):
         if not 0 <= val_fold < num_folds:
             raise ValueError(f'HSIPixelDataset: val_fold must be in [0, {num_folds}) for '
                              f'val_ratio={val_ratio}, got {val_fold}')
-        self.val_ratio, self.val_fold = val_ratio, val_fold
+        self.val_ratio, self.val_fold, self.val_seed = val_ratio, val_fold, val_seed
         self.image_path = os.path.join(data_root, image_file)
         self.gt_path = os.path.join(data_root, gt_file)
         self.num_bands, self.train_ratio, self.seed = num_bands, train_ratio, seed
@@ -217,7 +218,8 @@ class HSIPixelDataset(BaseDataset):
             is_train.ravel()[pix[:n_train]] = True
             # a separate generator: the train/test split is the same with or without val_ratio
             if self.val_ratio > 0:
-                held = np.random.default_rng([self.seed, k]).permutation(pix[:n_train])
+                fold_seed = [self.seed, k] + ([] if self.val_seed is None else [self.val_seed])
+                held = np.random.default_rng(fold_seed).permutation(pix[:n_train])
                 n_val = min(n_train - 1, int(round(self.val_ratio * n_train)))
                 start = min(self.val_fold * n_val, n_train - n_val)
                 is_val.ravel()[held[start:start + n_val]] = True

@@ -114,6 +114,9 @@ def test_hsi_val_fold_is_k_fold_cross_validation(tmp_path):
     assert folds[0] | folds[1] <= full_train and not (folds[0] | folds[1]) & test
     assert pix(dataset(root, 'train', val_ratio=0.5, val_fold=1)) == full_train - folds[1]
     assert folds[0] == pix(dataset(root, 'val', val_ratio=0.5))  # fold 0 is the default
+    other = pix(dataset(root, 'val', val_ratio=0.5, val_seed=3))  # repeated CV: new partition
+    assert other != folds[0] and other <= full_train
+    assert pix(dataset(root, 'test', val_ratio=0.5, val_seed=3)) == test
     with pytest.raises(ValueError, match='val_fold'):
         dataset(root, 'val', val_ratio=0.5, val_fold=2)
 
