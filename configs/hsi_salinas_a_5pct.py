@@ -1,4 +1,5 @@
 # HSI plugin, Salinas-A with 5 % of every class's labelled pixels for training (95 % test).
+# 100 epochs since session 5 (chosen by repeated 4-fold CV on the 268 training pixels; was 40).
 #   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a_5pct.py
 _base_ = ['./hsi_salinas_a.py']
 
@@ -7,7 +8,7 @@ work_png = 'work_dirs/hsi_salinas_a_5pct/salinas_a_5pct_map.png'
 train_dataloader = dict(dataset=dict(train_ratio=train_ratio))
 test_dataloader = dict(dataset=dict(train_ratio=train_ratio))
 test_evaluator = dict(map_png=work_png)
-max_epochs = 40
+max_epochs = 100
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
