@@ -21,15 +21,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from allspark import plugins
-from allspark.engine.checkpoint import (find_resume_checkpoint, register_safe_globals,
-                                        use_atomic_local_backend)
+from allspark.engine.checkpoint import (find_resume_checkpoint, install_safe_loaders,
+                                        register_safe_globals, use_atomic_local_backend)
+from allspark.engine.config_check import validate_config
 
-ALWAYS_HOOKS = ('DatasetStatsHook', 'ReproducibleStateHook')
+ALWAYS_HOOKS = ('DatasetStatsHook', 'ReproducibleStateHook', 'TrainingHealthHook')
 
 
 def setup() -> None:
     """Process-wide set-up; idempotent."""
     register_safe_globals()
+    install_safe_loaders()  # every mmengine torch.load: weights_only=True, errors name the file
     use_atomic_local_backend()
     plugins.load_plugins()
 
@@ -46,9 +48,85 @@ def _init_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+# schedulers that anneal towards the end of the run: a schedule made of them is stretched when the
+# run is longer than it (a warm-up-only schedule, e.g. LinearLR alone, is not)
+ANNEALING_SCHEDULERS = ('CosineAnnealingLR', 'CosineAnnealingParamScheduler', 'PolyLR',
+                        'PolyParamScheduler', 'OneCycleLR', 'OneCycleParamScheduler',
+                        'CosineRestartLR', 'CosineRestartParamScheduler')
+_SCHEDULE_POINTS = ('begin', 'end', 'T_max', 'step_size', 'total_steps')
+
+
+def _run_length(train_cfg) -> tuple[Optional[int], bool]:
+    """``(length, by_epoch)`` of the training loop: ``max_epochs`` or ``max_iters``."""
+    if not train_cfg:
+        return None, True
+    if train_cfg.get('max_epochs') is not None:
+        return int(train_cfg['max_epochs']), True
+    if train_cfg.get('max_iters') is not None:
+        return int(train_cfg['max_iters']), False
+    return None, True
+
+
+def _scheduler_end(sched: dict) -> Optional[float]:
+    """Where a scheduler stops changing the value, in its own unit (None: open-ended)."""
+    end = sched.get('end')
+    if end is not None and end < 1e8:  # mmengine's default end is INF
+        return float(end)
+    begin = float(sched.get('begin', 0))
+    for key in ('T_max', 'total_steps'):
+        if sched.get(key) is not None:
+            return begin + float(sched[key])
+    if sched.get('milestones'):
+        return float(max(sched['milestones']))
+    return None
+
+
+def scale_schedule_to_run(cfg: Config) -> Optional[float]:
+    """Make the parameter schedule follow the run length (in place); returns the factor applied.
+
+    The schedule's length is the latest point where one of its schedulers (in the unit of the
+    training loop: epochs for ``max_epochs``, iterations for ``max_iters``) stops changing the
+    learning rate.  If that is longer than the run (a run shortened by ``--cfg-options
+    train_cfg.max_iters=...`` keeps the long run's cosine and ends at a high learning rate), every
+    such scheduler's ``begin``/``end``/``T_max``/``milestones``/``step_size`` is multiplied by
+    ``run / schedule``; if it is shorter and the schedule anneals (cosine, poly, one-cycle), it is
+    stretched the same way.  Schedulers in the other unit (an iteration warm-up in an epoch-based
+    run) are left alone.  ``schedule_follows_run = False`` in a config turns this off.
+    """
+    if cfg.get('schedule_follows_run', True) is False:
+        return None
+    run, by_epoch = _run_length(cfg.get('train_cfg'))
+    scheds = cfg.get('param_scheduler')
+    if not run or not scheds:
+        return None
+    scheds = [scheds] if isinstance(scheds, dict) else list(scheds)
+    mine = [s for s in scheds if bool(s.get('by_epoch', True)) == by_epoch]
+    ends = [e for e in (_scheduler_end(s) for s in mine) if e is not None]
+    if not ends or max(ends) == run:
+        return None
+    length = max(ends)
+    if length < run and not any(s.get('type') in ANNEALING_SCHEDULERS for s in mine):
+        return None
+    factor = run / length
+    for sched in mine:
+        for key in _SCHEDULE_POINTS:
+            value = sched.get(key)
+            if value is not None and value < 1e8:
+                lowest = 0 if key == 'begin' else 1
+                sched[key] = max(lowest, int(round(value * factor)))
+        if sched.get('milestones'):
+            sched['milestones'] = [max(1, int(round(m * factor))) for m in sched['milestones']]
+    cfg.param_scheduler = scheds
+    print(f'[allspark] the parameter schedule ({length:g} {"epochs" if by_epoch else "iterations"})'
+          f' follows the run ({run}): scaled by {factor:.4g}')
+    return factor
+
+
 def prepare_config(cfg: Config, work_dir: Optional[str] = None,
                    resume: Optional[str] = None, launcher: str = 'none') -> Config:
-    """Apply AllSpark's defaults to a loaded config (returns a copy)."""
+    """Apply AllSpark's defaults to a loaded config (returns a copy); refuses impossible values
+    (``allspark.engine.config_check``) with an error naming the key."""
+    validate_config(cfg)
     cfg = copy.deepcopy(cfg)
     cfg.default_scope = cfg.get('default_scope') or 'allspark'
     if work_dir is not None:
@@ -67,6 +145,7 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None,
         train_cfg.pop('by_epoch')
         train_cfg['type'] = 'ResumableIterBasedTrainLoop'
         cfg.train_cfg = train_cfg
+    scale_schedule_to_run(cfg)
     if resume:
         path = find_resume_checkpoint(cfg.work_dir) if resume == 'auto' else resume
         if path is None:
@@ -79,16 +158,31 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None,
 
 
 def build_runner(cfg: Config, **kwargs) -> Runner:
+    """An mmengine ``Runner`` for ``cfg`` with AllSpark's defaults (:func:`prepare_config`);
+    plain type names resolve in favour of the plugin that ships the config."""
+    from allspark.registry import set_preferred_owner
+
     setup()
+    set_preferred_owner(cfg.get('allspark_config_owner'))
     return Runner.from_cfg(prepare_config(cfg, **kwargs))
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile`` (plugins discovered first) with ``--cfg-options`` merged in."""
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                data_root: Optional[str] = None) -> Config:
+    """Load a config (a path or ``<plugin>::<file>``); see :func:`allspark.config.load_config`."""
+    from allspark.config import load_config as _load
+
+    return _load(path, cfg_options, data_root=data_root)
+
+
+def report_unusable_plugins(stream=None) -> list:
+    """Print one line per broken or incompatible plugin (training start-up says so)."""
+    import sys
+
     setup()
-    if not os.path.exists(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    stream = stream or sys.stderr
+    bad = [r for r in plugins.records() if r.status in ('broken', 'incompatible')]
+    for rec in bad:
+        print(f'[allspark] plugin {rec.name!r} ({rec.distribution} {rec.version}) is '
+              f'{rec.status}: {rec.error} (`allspark plugins -v` for details)', file=stream)
+    return bad
