@@ -1,0 +1,1 @@
+"""Benchmarks of the location plugin (``allspark benchmark <name>``)."""
