@@ -1,26 +1,34 @@
-"""The ``allspark`` console script: ``allspark plugins [-v]``."""
+"""The ``allspark`` console script: ``allspark <command> [args]``.
+
+Commands (``allspark <command> -h`` for each): ``train``, ``test``, ``plugins``, ``configs``,
+``benchmark`` and whatever else ``allspark.commands`` holds (e.g. ``fewshot``, ``retrieval``).
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+from allspark import commands
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog='allspark', description='AllSpark command line')
-    sub = parser.add_subparsers(dest='command', required=True)
-    p = sub.add_parser('plugins', help='list installed modality plugins and what they register')
-    p.add_argument('-v', '--verbose', action='store_true', help='show tracebacks of failures')
-    args = parser.parse_args(argv)
-    if args.command == 'plugins':
-        import allspark
-        from allspark import plugins
+    from allspark.version import __version__
 
-        allspark.register_all_modules()
-        recs = plugins.load_plugins()
-        print(f'AllSpark {allspark.__version__} (plugin API {allspark.API_VERSION})')
-        print(plugins.format_report(recs, verbose=args.verbose))
-        return 0
-    return 1
+    parser = argparse.ArgumentParser(prog='allspark', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--version', action='version', version=f'allspark-core {__version__}')
+    sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    modules = {}
+    for name in commands.command_names():
+        module = importlib.import_module(f'allspark.commands.{name}')
+        modules[name] = module
+        p = sub.add_parser(name, help=commands.help_line(module),
+                           description=(module.__doc__ or '').strip(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        commands.build_parser(module, p)
+    args = parser.parse_args(argv)
+    return int(modules[args.command].run(args) or 0)
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from allspark.version import API_VERSION
 
@@ -42,12 +42,19 @@ class PluginSpec:
         modalities: the modality keys it serves (``['sar']``).
         modules: modules to import to register its classes (``['allspark_plugin_sar.encoder']``).
         description: one line for ``allspark plugins``.
+        configs: the folder, inside the plugin's package, of the configs it ships (default
+            ``'configs'``; shipped as package data); addressed as ``<name>::<file>.py`` on the
+            command line and in ``_base_``.
+        benchmarks: ``{benchmark name: module}``; each module defines ``main(argv=None) -> int``
+            and is run by ``allspark benchmark <name> [args]``.
     """
     name: str
     api_version: str
     modalities: Sequence[str] = ()
     modules: Sequence[str] = ()
     description: str = ''
+    configs: Optional[str] = None
+    benchmarks: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +71,9 @@ class PluginRecord:
     warning: str = ''
     traceback: str = ''
     registered: dict = field(default_factory=dict)
+    configs: Optional[str] = None
+    benchmarks: dict = field(default_factory=dict)
+    clashes: list = field(default_factory=list)
 
 
 _lock = threading.RLock()
@@ -103,7 +113,10 @@ def _env_list(name: str) -> set[str]:
 
 
 def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
+    import allspark
     from allspark.registry import CURRENT_PLUGIN
+
+    allspark.register_all_modules()  # core classes first, so they are never a plugin's
 
     dist = getattr(ep, 'dist', None)
     rec = PluginRecord(name=ep.name, distribution=dist.name if dist else '?',
@@ -120,6 +133,8 @@ def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
                      f'got {type(spec).__name__}')
         return rec
     rec.modalities, rec.description = list(spec.modalities), spec.description
+    rec.configs = spec.configs or 'configs'
+    rec.benchmarks = dict(spec.benchmarks)
     try:
         rec.warning = check_api_version(spec.api_version)
     except ValueError as exc:
@@ -144,24 +159,16 @@ def _adopt_earlier_registrations(rec: PluginRecord) -> None:
     package registered before, so the new record lists it and owns it."""
     from allspark.registry import ALL_REGISTRIES
 
-    for kind, reg in ALL_REGISTRIES.items():
-        for name, owner in reg.owners.items():
-            if owner is not None and owner is not rec and owner.package == rec.package:
-                reg.owners[name] = rec
-                if name not in rec.registered.get(kind, []):
-                    rec.registered.setdefault(kind, []).append(name)
+    for reg in ALL_REGISTRIES.values():
+        reg.adopt(rec)
 
 
 def _unregister(rec: PluginRecord) -> None:
     """Drop what a plugin registered before it failed: a broken plugin provides nothing."""
     from allspark.registry import ALL_REGISTRIES
 
-    for kind, names in rec.registered.items():
-        reg = ALL_REGISTRIES.get(kind)
-        for name in names:
-            if reg is not None and reg.owners.get(name) is rec:
-                reg._module_dict.pop(name, None)
-                reg.owners.pop(name, None)
+    for reg in ALL_REGISTRIES.values():
+        reg.drop_owner(rec)
     rec.registered = {}
 
 
@@ -236,8 +243,12 @@ def format_report(recs: Optional[list[PluginRecord]] = None, verbose: bool = Fal
             lines.append(f'    {rec.description}')
         for kind, names in sorted(rec.registered.items()):
             lines.append(f'    {kind}: {", ".join(sorted(names))}')
+        if rec.benchmarks:
+            lines.append(f'    benchmarks: {", ".join(sorted(rec.benchmarks))}')
         if rec.warning:
             lines.append(f'    warning: {rec.warning}')
+        for note in rec.clashes:
+            lines.append(f'    clash: {note}')
         if rec.error:
             lines.append(f'    error: {rec.error}')
         if verbose and rec.traceback:

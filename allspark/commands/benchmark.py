@@ -1,0 +1,59 @@
+"""Run a benchmark shipped by a plugin, or profile the speed of configs.
+
+    allspark benchmark --list
+    allspark benchmark NAME [ARGS ...]          a plugin's benchmark (``allspark benchmark mstar -h``)
+    allspark benchmark CONFIG [CONFIG ...] ...  step time, throughput, memory, component split
+                                                (``allspark.profiling``; configs end in .py or
+                                                use <plugin>::<file>)
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from allspark.commands import run_command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--list', action='store_true', help='list the installed benchmarks')
+    parser.add_argument('target', nargs='?', help='benchmark name, or a config')
+    parser.add_argument('args', nargs=argparse.REMAINDER,
+                        help='arguments passed to the benchmark')
+
+
+def benchmarks() -> dict[str, tuple[str, str]]:
+    """``{benchmark name: (plugin name, module)}`` over every usable plugin."""
+    from allspark import plugins
+
+    found = {}
+    for rec in plugins.load_plugins():
+        if rec.status != 'ok':
+            continue
+        for name, module in rec.benchmarks.items():
+            found[name] = (rec.name, module)
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    found = benchmarks()
+    if args.list or not args.target:
+        if not found:
+            print('no benchmarks installed')
+        for name, (plugin, module) in sorted(found.items()):
+            print(f'{name:<24} plugin {plugin:<12} {module}')
+        return 0 if args.list else 2
+    target = args.target
+    if target in found:
+        module = importlib.import_module(found[target][1])
+        return int(module.main(list(args.args)) or 0)
+    if target.endswith('.py') or '::' in target:
+        from allspark import profiling
+
+        return int(profiling.main([target] + list(args.args)) or 0)
+    raise SystemExit(f'allspark benchmark: {target!r} is neither an installed benchmark '
+                     f'({", ".join(sorted(found)) or "none installed"}) nor a config '
+                     f'(*.py or <plugin>::<file>.py)')
+
+
+def main(argv=None) -> int:
+    return run_command(__name__, argv)

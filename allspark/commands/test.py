@@ -1,0 +1,40 @@
+"""Evaluate a checkpoint on a config's test set.
+
+    allspark test CONFIG CHECKPOINT [--data-root DIR] [--out metrics.json]
+                                    [--cfg-options KEY=VALUE ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from allspark.commands import add_config_arguments, run_command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='write the metrics as JSON here')
+
+
+def run(args: argparse.Namespace) -> int:
+    from allspark.config import load_config
+    from allspark.engine.runner import build_runner, report_unusable_plugins
+
+    if not os.path.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    report_unusable_plugins()
+    cfg = load_config(args.config, args.cfg_options, data_root=args.data_root)
+    cfg.load_from = args.checkpoint
+    runner = build_runner(cfg, work_dir=args.work_dir, launcher=args.launcher)
+    metrics = runner.test()
+    print(json.dumps(metrics, indent=2))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(metrics, f, indent=2)
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_command(__name__, argv)
