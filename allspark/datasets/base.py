@@ -31,7 +31,14 @@ class BaseDataset(Dataset):
         pipeline: transform configs (built from the ``TRANSFORMS`` registry).
         modalities: keys of a sample that are model inputs (default: the class's ``MODALITIES``).
         indices: keep only these sample indices (or the first ``indices`` if an int).
+
+    A dataset whose samples may lack some modalities (co-located data, modality dropping) lists
+    them in ``optional_modalities``: a sample without one of them has no such input, and
+    ``allspark.collate`` writes placeholders plus ``inputs['modality_mask']`` for the batch.
     """
+
+    #: modalities a sample may lack (``pack`` then leaves them out instead of raising).
+    optional_modalities: Sequence[str] = ()
 
     MODALITIES: Sequence[str] = ()
     METAINFO: dict = {}
@@ -72,11 +79,12 @@ class BaseDataset(Dataset):
     def pack(self, sample: dict) -> dict:
         if 'inputs' in sample and 'data_samples' in sample:
             return sample
-        missing = [m for m in self.modalities if m not in sample]
+        missing = [m for m in self.modalities
+                   if m not in sample and m not in self.optional_modalities]
         if missing:
             raise KeyError(f'{type(self).__name__}: sample has no {missing} after the pipeline '
                            f'(keys: {sorted(sample)})')
-        inputs = {m: sample.pop(m) for m in self.modalities}
+        inputs = {m: sample.pop(m) for m in self.modalities if m in sample}
         return dict(inputs=inputs, data_samples=sample)
 
     def __getitem__(self, index: int) -> dict:
@@ -112,9 +120,46 @@ def _collate_inputs(values: list, name: str) -> Any:
     return default_collate(values)
 
 
+#: Reserved input key of the per-modality presence mask (``AllSpark`` reads it).
+MODALITY_MASK_KEY = 'modality_mask'
+
+
+def _placeholder(value: Any) -> Any:
+    """A stand-in of the same type and shape for a sample that lacks the modality."""
+    if isinstance(value, dict):
+        return {k: _placeholder(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return ''
+    if isinstance(value, torch.Tensor):
+        return torch.zeros_like(value)
+    if isinstance(value, np.ndarray):
+        return np.zeros_like(value)
+    if isinstance(value, numbers.Number):
+        return type(value)(0)
+    raise DataError(f'cannot make a placeholder for a missing input of type '
+                    f'{type(value).__name__}')
+
+
 @FUNCTIONS.register_module(name='collate')
 def allspark_collate(batch: Sequence[dict]) -> dict:
-    """Stack each modality's inputs (strings stay lists); keep data samples as a list of dicts."""
-    inputs = {m: _collate_inputs([b['inputs'][m] for b in batch], m) for m in batch[0]['inputs']}
+    """Stack each modality's inputs (strings stay lists); keep data samples as a list of dicts.
+
+    Samples may lack modalities: the batch holds every modality some sample has (in order of
+    first appearance), a placeholder (zeros / ``''``) where a sample lacks it, and
+    ``inputs['modality_mask'] = {m: (B,) bool}`` (True = real) for each modality some sample
+    lacks.  A modality no sample has is not in the batch."""
+    names: list = []
+    for b in batch:
+        names.extend(m for m in b['inputs'] if m not in names)
+    inputs, mask = {}, {}
+    for m in names:
+        have = [m in b['inputs'] for b in batch]
+        first = next(b['inputs'][m] for b in batch if m in b['inputs'])
+        values = [b['inputs'][m] if m in b['inputs'] else _placeholder(first) for b in batch]
+        inputs[m] = _collate_inputs(values, m)
+        if not all(have):
+            mask[m] = torch.tensor(have, dtype=torch.bool)
+    if mask:
+        inputs[MODALITY_MASK_KEY] = mask
     samples = [{k: _to_tensor(v) for k, v in b['data_samples'].items()} for b in batch]
     return dict(inputs=inputs, data_samples=samples)
