@@ -10,6 +10,7 @@ plugin = PluginSpec(
     api_version='1.0',
     modalities=['msi'],
     modules=['allspark_plugin_msi.encoder', 'allspark_plugin_msi.dataset',
-             'allspark_plugin_msi.transforms', 'allspark_plugin_msi.prompts'],
+             'allspark_plugin_msi.transforms', 'allspark_plugin_msi.prompts',
+             'allspark_plugin_msi.colocated', 'allspark_plugin_msi.s2_100k'],
     description='multispectral (Sentinel-2) scenes: band-count-aware timm ViT, EuroSAT-MS',
 )
