@@ -13,4 +13,5 @@ plugin = PluginSpec(
              'allspark_plugin_trajectory.transforms', 'allspark_plugin_trajectory.prompts',
              'allspark_plugin_trajectory.metrics'],
     description='Pedestrian trajectory forecasting (ETH-UCY, observe 8 / predict 12, ADE/FDE)',
+    benchmarks={'eth': 'allspark_plugin_trajectory.benchmarks.eth'},
 )

@@ -1,159 +1,209 @@
-"""ETH-UCY (ETH fold) benchmark: AllSpark trajectory model vs classic baselines, in one run.
+"""ETH-UCY leave-one-scene-out protocol: AllSpark trajectory model vs constant velocity and linear regression, every fold.
 
-Trains ``configs/trajectory_eth.py`` (K = 20 hypotheses, best-of-20 and hypothesis 0) and
-``configs/trajectory_eth_k1.py`` (K = 1) through ``build_runner``, fits the baselines (constant
-velocity, linear regression on the training windows) on the same windows, and writes ADE/FDE,
-training wall time and inference throughput of all of them to ``<work-dir>/eth_benchmark.json``,
-plus ``eth_tracks.png`` (observed, true and predicted tracks of a few ETH pedestrians).
+    allspark benchmark eth [--data-root ../shared/data/eth_ucy] [--folds eth univ zara2]
+        [--seeds 0 1 2] [--config trajectory::eth.py] [--k1-config trajectory::eth_k1.py]
+        [--skip-k1] [--max-iters N] [--out work_dirs/benchmarks/eth]
 
-    OMP_NUM_THREADS=1 python tools/benchmarks/eth.py [--work-dir work_dirs/bench_eth]
+For every fold (a folder ``<data-root>/<fold>/{train,val,test}`` of ETH-UCY text files; default:
+every fold present) the baselines (constant velocity; linear regression fitted on the fold's
+training windows) are fitted once, and for every training seed the K = 20 config (best-of-20
+and hypothesis-0 ADE/FDE) and the K = 1 config are trained through ``build_runner`` and tested
+once on the fold's test scenes.  A single-prediction baseline's hypothesis-0 score is its only
+score, so ``ade_k1`` = ``ade`` for the baselines.  Writes ``eth_benchmark.json`` (per fold: every
+run, mean / std / 95 % t interval over seeds, the verdict of AllSpark's *mean* against the
+strongest baseline on ADE, FDE, ADE K=1, FDE K=1; the mean over folds) and, per fold,
+``tracks_<fold>.png`` (a few test pedestrians of the first seed, titled with the fold).
+
+Settings are the configs' (fixed beforehand, not chosen here); nothing is chosen on test data.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
+from typing import Optional, Sequence
 
-os.environ.setdefault('OMP_NUM_THREADS', '1')
-os.environ.setdefault('MKL_NUM_THREADS', '1')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
+                                   prepare_allspark_config, selection_record, set_threads,
+                                   split_choices, throughput, train_and_test)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from allspark.engine.runner import build_runner, load_config  # noqa: E402
-from allspark.registry import DATASETS  # noqa: E402
+DEFAULT_ROOT = '../shared/data/eth_ucy'
+METRICS = ('ade', 'fde', 'ade_k1', 'fde_k1')
 
 
-def train_allspark(config: str, work_dir: str, cfg_options: dict) -> dict:
-    """Train through ``build_runner``, then predict the test windows; returns metrics+timings."""
-    from allspark_plugin_trajectory.metrics import trajectory_scores
+def available_folds(root: str) -> list[str]:
+    """Sub-folders of ``root`` laid out as an ETH-UCY fold (``train/`` and ``test/``)."""
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f'ETH-UCY data root not found: {root}')
+    return sorted(d for d in os.listdir(root)
+                  if os.path.isdir(os.path.join(root, d, 'train'))
+                  and os.path.isdir(os.path.join(root, d, 'test')))
 
-    cfg = load_config(config, cfg_options)
-    runner = build_runner(cfg, work_dir=work_dir)
-    t0 = time.perf_counter()
-    runner.train()
-    train_s = time.perf_counter() - t0
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark eth',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/eth')
+    parser.add_argument('--folds', nargs='+', help='folds to run (default: every fold present)')
+    parser.add_argument('--config', default='trajectory::eth.py')
+    parser.add_argument('--k1-config', default='trajectory::eth_k1.py')
+    parser.add_argument('--skip-k1', action='store_true', help='train only the K = 20 config')
+    parser.add_argument('--max-iters', type=int, default=None,
+                        help='shorter AllSpark runs (the schedule is scaled with them)')
+    parser.add_argument('--k1-max-iters', type=int, default=None)
+    parser.add_argument('--no-plot', action='store_true')
+    return parser
+
+
+def _test_predictions(runner) -> tuple[np.ndarray, np.ndarray, list, float]:
+    """``pred (W, K, H, 2)``, ``gt (W, H, 2)`` in the model's local frame, plot items and the
+    inference seconds of the whole test loader."""
+    import torch
+
     model = runner.model
     model.eval()
     preds, gts, items = [], [], []
-    t0 = time.perf_counter()
-    with torch.no_grad():
+    with Timer() as t, torch.no_grad():
         for batch in runner.test_dataloader:
             outs = model.test_step(batch)
-            obs = batch['inputs']['trajectory']['obs']
-            for o, out in zip(obs, outs):
-                preds.append(np.asarray(out['pred_seq'], dtype=np.float64))
+            for obs, out in zip(batch['inputs']['trajectory']['obs'], outs):
+                pred = np.asarray(out['pred_seq'], dtype=np.float64)
+                preds.append(pred.reshape(-1, *pred.shape[-2:]))
                 gts.append(np.asarray(out['gt_seq'], dtype=np.float64))
-                items.append(dict(obs=o.numpy(), gt=gts[-1], pred=preds[-1],
+                items.append(dict(obs=obs.numpy(), gt=gts[-1], pred=preds[-1],
                                   rot=np.asarray(out['rot']), origin=np.asarray(out['origin']),
                                   title=f"{out['scene']} ped {int(out['ped_id'])} "
                                         f"frame {int(out['frame'])}"))
-    infer_s = time.perf_counter() - t0
-    scores = trajectory_scores(np.stack(preds), np.stack(gts))
-    scores.update(train_wall_s=round(train_s, 1), train_iters=int(cfg.train_cfg.max_iters),
+    return np.stack(preds), np.stack(gts), items, t.seconds
+
+
+def run_allspark(config: str, fold_root: str, seed: int, max_iters: Optional[int],
+                 smoke: bool, work_dir: str, cfg_options: Optional[dict] = None
+                 ) -> tuple[dict, list]:
+    from allspark_plugin_trajectory.metrics import trajectory_scores
+
+    cfg = prepare_allspark_config(config, data_root=fold_root, seed=seed, max_iters=max_iters,
+                                  smoke=smoke, cfg_options=cfg_options)
+    run = train_and_test(cfg, work_dir, test=False)
+    pred, gt, items, infer_s = _test_predictions(run['runner'])
+    scores = trajectory_scores(pred, gt)
+    scores.update(train_wall_s=run['train_s'], train_iters=int(cfg.train_cfg.max_iters),
                   batch_size=int(cfg.train_dataloader.batch_size),
-                  infer_samples_per_s=round(len(preds) / infer_s, 1), config=config)
-    return dict(scores=scores, items=items)
+                  infer_samples_per_s=throughput(len(pred), infer_s),
+                  params_trainable=run['params_trainable'])
+    return scores, items
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/trajectory_eth.py')
-    parser.add_argument('--k1-config', default='configs/trajectory_eth_k1.py')
-    parser.add_argument('--work-dir', default='work_dirs/bench_eth')
-    parser.add_argument('--data-root', default=None, help='override the configs\' data_root')
-    parser.add_argument('--max-iters', type=int, default=None)
-    parser.add_argument('--k1-max-iters', type=int, default=None)
-    parser.add_argument('--skip-k1', action='store_true')
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.makedirs(args.work_dir, exist_ok=True)
-
+def run_baselines(fold_root: str, config: str, cfg_options: Optional[dict] = None
+                  ) -> tuple[dict, np.ndarray, dict]:
+    """Constant velocity and linear regression on the fold's raw local windows (no canonical
+    rotation), scored on its test windows."""
+    from allspark.registry import DATASETS
     from allspark_plugin_trajectory.baselines import (LinearTrajectoryRegressor,
                                                       constant_velocity, windows)
     from allspark_plugin_trajectory.metrics import trajectory_scores
-    from allspark_plugin_trajectory.visualize import plot_tracks
 
-    opts = {}
-    if args.data_root:
-        opts = {f'{k}_dataloader.dataset.data_root': args.data_root
-                for k in ('train', 'val', 'test')}
-    cfg = load_config(args.config, opts)
-    results = {'machine': f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process'}
+    cfg = prepare_allspark_config(config, data_root=fold_root, cfg_options=cfg_options)
 
-    # ---------------------------------------------------------------- baselines
     def build(split_cfg):
         c = dict(split_cfg)
-        c['pipeline'] = []  # baselines see the raw local frame (no canonical rotation)
+        c['pipeline'] = []
         return DATASETS.build(c)
 
     train_ds, test_ds = build(cfg.train_dataloader.dataset), build(cfg.test_dataloader.dataset)
-    results['windows'] = dict(train=len(train_ds), test=len(test_ds),
-                              train_summary=train_ds.summary(), test_summary=test_ds.summary())
-    print(train_ds.summary(), '\n', test_ds.summary(), flush=True)
+    info = dict(train_windows=len(train_ds), test_windows=len(test_ds),
+                train_summary=train_ds.summary(), test_summary=test_ds.summary(),
+                test_scenes=sorted(test_ds.scenes))
     obs_tr, gt_tr = windows(train_ds)
     obs_te, gt_te = windows(test_ds)
-    t0 = time.perf_counter()
-    cv = constant_velocity(obs_te, gt_te.shape[1])
-    cv_s = time.perf_counter() - t0
+    results = {}
+    with Timer() as t:
+        cv = constant_velocity(obs_te, gt_te.shape[1])
     results['constant_velocity'] = dict(**trajectory_scores(cv, gt_te), train_wall_s=0.0,
-                                        infer_samples_per_s=round(len(obs_te) / max(cv_s, 1e-9)))
-    t0 = time.perf_counter()
-    lin = LinearTrajectoryRegressor().fit(obs_tr, gt_tr)
-    lin_fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    lp = lin.predict(obs_te)
-    lin_s = time.perf_counter() - t0
+                                        infer_samples_per_s=throughput(len(obs_te), t.seconds))
+    with Timer() as t_fit:
+        lin = LinearTrajectoryRegressor().fit(obs_tr, gt_tr)
+    with Timer() as t:
+        lp = lin.predict(obs_te)
     results['linear_regression'] = dict(**trajectory_scores(lp, gt_te),
-                                        train_wall_s=round(lin_fit, 3),
-                                        infer_samples_per_s=round(len(obs_te) / max(lin_s, 1e-9)))
-    print(json.dumps({k: results[k] for k in ('constant_velocity', 'linear_regression')},
-                     indent=1), flush=True)
+                                        train_wall_s=t_fit.seconds,
+                                        infer_samples_per_s=throughput(len(obs_te), t.seconds))
+    return results, cv, info
 
-    # ---------------------------------------------------------------- AllSpark
-    k20_opts = dict(opts)
-    if args.max_iters:
-        k20_opts['train_cfg.max_iters'] = args.max_iters
-        k20_opts['train_cfg.val_interval'] = args.max_iters
-    k20 = train_allspark(args.config, os.path.join(args.work_dir, 'k20'), k20_opts)
-    results['allspark_k20'] = k20['scores']
-    print(json.dumps(results['allspark_k20'], indent=1), flush=True)
-    if not args.skip_k1:
-        k1_opts = dict(opts)
-        if args.k1_max_iters:
-            k1_opts['train_cfg.max_iters'] = args.k1_max_iters
-            k1_opts['train_cfg.val_interval'] = args.k1_max_iters
-        k1 = train_allspark(args.k1_config, os.path.join(args.work_dir, 'k1'), k1_opts)
-        results['allspark_k1'] = k1['scores']
-        print(json.dumps(results['allspark_k1'], indent=1), flush=True)
 
-    # ---------------------------------------------------------------- picture
-    items = k20['items']
-    # the baseline's prediction in the model's local frame: rotate the raw local CV forecast
+def plot_fold(path: str, label: str, items: list, cv: np.ndarray, k1_items: Optional[list]
+              ) -> str:
+    from allspark_plugin_trajectory.visualize import plot_tracks
+
     order = np.argsort([-np.linalg.norm(it['gt'][-1]) for it in items])  # movers first
-    pick = [int(i) for i in order[::max(1, len(order) // 6)][:6]]
     chosen = []
-    for i in pick:
+    for i in [int(i) for i in order[::max(1, len(order) // 6)][:6]]:
         it = dict(items[i])
-        it['baseline'] = cv[i] @ it['rot']
-        if not args.skip_k1:
-            it['k1'] = k1['items'][i]['pred'][0]
+        it['baseline'] = cv[i] @ it['rot']  # the raw local CV forecast in the model's frame
+        if k1_items:
+            it['k1'] = k1_items[i]['pred'][0]
         chosen.append(it)
-    png = plot_tracks(os.path.join(args.work_dir, 'eth_tracks.png'), chosen,
-                      title='ETH test: observed (blue), true (green), AllSpark K=20 (red: best '
-                            'of 20, orange: others), AllSpark K=1 (purple), constant velocity '
-                            '(grey)',
-                      baseline_name='constant velocity')
-    results['png'] = png
-    out = os.path.join(args.work_dir, 'eth_benchmark.json')
-    with open(out, 'w') as f:
-        json.dump(results, f, indent=1)
-    print(json.dumps(results, indent=1))
-    print('written', out)
+    return plot_tracks(path, chosen, baseline_name='constant velocity',
+                       title=f'{label} test: observed (blue), true (green), AllSpark K=20 (red: '
+                             'best of 20, orange: others)' + (', AllSpark K=1 (purple)'
+                                                              if k1_items else '')
+                             + ', constant velocity (grey)')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    folds = split_choices(args.folds, available_folds(args.data_root), 'ETH-UCY folds')
+    os.makedirs(args.out, exist_ok=True)
+    models = ['allspark_k20'] + ([] if args.skip_k1 else ['allspark_k1'])
+    report = BenchmarkReport(
+        'eth', dataset='ETH-UCY (leave one scene out; observe 8, predict 12 steps)',
+        data_root=args.data_root, split_kind='fold', seeds=args.seeds, argv=argv,
+        smoke=args.smoke, threads=args.threads, primary_metric='ade', higher_is_better=False,
+        verdict_metrics=list(METRICS), allspark=models,
+        configs=dict(allspark_k20=args.config,
+                     **({} if args.skip_k1 else dict(allspark_k1=args.k1_config))),
+        max_iters=dict(allspark_k20=args.max_iters, allspark_k1=args.k1_max_iters),
+        selection=selection_record(
+            allspark='the configs\' settings, fixed beforehand (chosen in earlier sessions on '
+                     'the ETH fold, see docs/results/trajectory.md); nothing is chosen in '
+                     'this run',
+            baselines='no settings (constant velocity); linear regression: least squares with '
+                      'a fixed ridge of 1e-3, fitted on the fold\'s training windows only'))
+    for fold in folds:
+        fold_root = os.path.join(args.data_root, fold)
+        label = f'ETH-UCY {fold}'
+        print(f'[eth] ==== {label} ({fold_root}) ====', flush=True)
+        base, cv, info = run_baselines(fold_root, args.config, args.cfg_options)
+        report.split(fold, label, data_root=os.path.abspath(fold_root), **info)
+        for name, scores in base.items():
+            report.add(fold, name, scores)
+            print(f'[eth] {label} {name}: ADE {scores["ade"]:.3f} FDE {scores["fde"]:.3f}',
+                  flush=True)
+        for seed in args.seeds:
+            work = os.path.join(args.out, fold, f'seed{seed}')
+            k20, items = run_allspark(args.config, fold_root, seed, args.max_iters, args.smoke,
+                                      os.path.join(work, 'k20'), args.cfg_options)
+            report.add(fold, 'allspark_k20', k20, seed)
+            print(f'[eth] {label} seed {seed} K=20: ADE {k20["ade"]:.3f} / K=1 head '
+                  f'{k20["ade_k1"]:.3f}', flush=True)
+            k1_items = None
+            if not args.skip_k1:
+                k1, k1_items = run_allspark(args.k1_config, fold_root, seed,
+                                            args.k1_max_iters or args.max_iters, args.smoke,
+                                            os.path.join(work, 'k1'), args.cfg_options)
+                report.add(fold, 'allspark_k1', k1, seed)
+                print(f'[eth] {label} seed {seed} K=1: ADE {k1["ade"]:.3f}', flush=True)
+            if seed == args.seeds[0] and not args.no_plot:
+                png = plot_fold(os.path.join(args.out, f'tracks_{fold}.png'), label, items, cv,
+                                k1_items)
+                report.split(fold, label, plot=png)
+    path = report.write(os.path.join(args.out, 'eth_benchmark.json'))
+    print(report.table())
+    print(f'[eth] wrote {path}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())
