@@ -142,7 +142,9 @@ def config_owner(path: str) -> Optional[str]:
     from allspark import plugins
 
     path = os.path.abspath(path)
-    if path.startswith(core_config_dir() + os.sep):
+    checkout_configs = os.path.join(os.path.dirname(os.path.dirname(core_config_dir())),
+                                    'configs')  # a checkout's quickstart and cross-modal configs
+    if any(path.startswith(d + os.sep) for d in (core_config_dir(), checkout_configs)):
         return CORE_PREFIX
     dirs = plugin_config_dirs()
     for rec in plugins.records():
@@ -229,4 +231,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if data_root is not None:
         set_data_root(cfg, str(data_root))
     cfg.allspark_config_owner = config_owner(resolved)
+    if is_config_name(path):  # work_dirs/sar_mstar for sar::mstar.py
+        prefix, _, relpath = str(path).partition(SEPARATOR)
+        cfg.allspark_run_name = f'{prefix}_{os.path.splitext(relpath)[0]}'.replace(os.sep, '_')
     return cfg

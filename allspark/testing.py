@@ -49,8 +49,14 @@ def tiny_language_model_cfg() -> dict:
 
 def smoke_config(config, work_dir: str, max_iters: int = 3, batch_size: int = 4,
                  tiny_lm: bool = True, cfg_options: Optional[dict] = None) -> Config:
-    """A config (path or ``Config``) cut down to ``max_iters`` iterations, for tests."""
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    """A config (path, ``<plugin>::<file>`` or ``Config``) cut down to ``max_iters`` iterations,
+    for tests."""
+    if isinstance(config, str):
+        from allspark.config import load_config
+
+        cfg = load_config(config)
+    else:
+        cfg = copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir

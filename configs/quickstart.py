@@ -1,6 +1,6 @@
 # Quickstart: the full encoder -> bridge -> MiniLM -> head path on data generated on the fly
 # (oriented gratings in noise, 8 classes). No download; about 2 minutes on 2 CPU cores.
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 num_classes = 8
 model = dict(

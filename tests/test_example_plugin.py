@@ -38,7 +38,7 @@ def test_example_plugin_trains(tmp_path, repo_root):
         assert rec is not None and rec.status == 'ok', recs
         assert 'SignalPatchEncoder' in rec.registered['encoder']
         metrics = run_smoke_training(
-            os.path.join(repo_root, 'configs', 'example_waveform.py'), str(tmp_path / 'work'),
+            'example::waveform.py', str(tmp_path / 'work'),
             max_iters=4, cfg_options={'train_dataloader.dataset.data_root': data,
                                       'val_dataloader.dataset.data_root': data,
                                       'test_dataloader.dataset.data_root': data})

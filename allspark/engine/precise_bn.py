@@ -5,7 +5,7 @@ on (and, under ``AutocastOptimWrapper``, in bfloat16).  At test time dropout is 
 features a BatchNorm sees shift; where a feature varies little between samples, as the pooled
 outputs of a frozen language model do (see ``allspark.models.heads.base.feature_norm``), the
 shift is large against its spread and the normalised features are wrong.  Measured on
-ModelNet40 (``configs/pointcloud_modelnet40_long.py``: encoder dropout 0.1, ``norm='batch'``
+ModelNet40 (``pointcloud::modelnet40_long.py``: encoder dropout 0.1, ``norm='batch'``
 head, 50 epochs): 37.7 % test accuracy with the running statistics; on the first 384 test
 objects 37.8 % with them and 80.0 % after recomputing them in eval mode on 60 training batches.
 

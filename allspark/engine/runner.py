@@ -24,6 +24,7 @@ from allspark import plugins
 from allspark.engine.checkpoint import (find_resume_checkpoint, install_safe_loaders,
                                         register_safe_globals, use_atomic_local_backend)
 from allspark.engine.config_check import validate_config
+from allspark.engine.precision import default_device_type, resolve_loop_precision
 
 ALWAYS_HOOKS = ('DatasetStatsHook', 'ReproducibleStateHook', 'TrainingHealthHook')
 
@@ -132,13 +133,17 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None,
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        name = os.path.splitext(os.path.basename(cfg.filename or 'allspark'))[0]
+        name = cfg.get('allspark_run_name') or os.path.splitext(
+            os.path.basename(cfg.filename or 'allspark'))[0]
         cfg.work_dir = os.path.join('work_dirs', name)
     cfg.launcher = launcher
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks}
     hooks += [dict(type=t) for t in ALWAYS_HOOKS if t not in present]
     cfg.custom_hooks = hooks
+    for loop in ('val_cfg', 'test_cfg'):  # fp16='auto': bfloat16 only where it is fast
+        if cfg.get(loop):
+            cfg[loop] = resolve_loop_precision(cfg[loop], default_device_type())
     train_cfg = cfg.get('train_cfg')
     if train_cfg and 'type' not in train_cfg and train_cfg.get('by_epoch') is False:
         train_cfg = dict(train_cfg)

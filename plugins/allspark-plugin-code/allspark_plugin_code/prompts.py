@@ -1,6 +1,6 @@
 """Prompts of the code and doc modalities.  The AllSpark paper's prompts for code were not found,
 so these are our own: the first is used at evaluation, a random one per training step.  The
-retrieval config (``configs/code_ruby.py``) turns prompts off for both modalities, to start from
+retrieval config (``code::ruby.py``) turns prompts off for both modalities, to start from
 the language model's own sentence-embedding space; the captioning config uses them."""
 from allspark.models.prompts import register_prompts
 

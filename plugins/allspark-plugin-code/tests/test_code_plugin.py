@@ -134,7 +134,7 @@ def test_code_ruby_retrieval_config_end_to_end(tmp_path, loaded):
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
     opts.update({f'{k}.dataset.holdout.num_train': 8
                  for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', 'code_ruby.py'),
+    metrics = run_smoke_training('code::ruby.py',
                                  str(tmp_path / 'work'), max_iters=3, batch_size=4,
                                  cfg_options=opts)
     assert os.path.exists(data)
@@ -160,7 +160,7 @@ def tiny_gpt2_tokenizer(tmp_path_factory):
 def test_code_caption_with_tiny_gpt2(tmp_path, loaded, tiny_gpt2_tokenizer):
     folder, vocab = tiny_gpt2_tokenizer
     write_jsonl(tmp_path / 'test.jsonl', n=16)
-    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'code_ruby_caption.py'))
+    cfg = Config.fromfile('code::ruby_caption.py')
     cfg.model.language_model = dict(
         type='HFLanguageModel', from_config=dict(model_type='gpt2', n_layer=2, n_embd=32,
                                                  n_head=2, vocab_size=vocab, n_positions=256,
@@ -193,7 +193,7 @@ def test_code_caption_with_tiny_gpt2(tmp_path, loaded, tiny_gpt2_tokenizer):
 def test_code_caption_head_refuses_an_encoder_only_model(loaded):
     from allspark.registry import MODELS
     from allspark.testing import tiny_language_model_cfg
-    cfg = Config.fromfile(os.path.join(REPO, 'configs', 'code_ruby_caption.py'))
+    cfg = Config.fromfile('code::ruby_caption.py')
     cfg.model.language_model = tiny_language_model_cfg()
     with pytest.raises(ValueError, match='needs a causal language model'):
         MODELS.build(cfg.model.to_dict())

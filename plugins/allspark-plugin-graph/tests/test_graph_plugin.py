@@ -13,7 +13,7 @@ from allspark.testing import run_smoke_training
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-CONFIG = os.path.join(REPO, 'configs', 'graph_metr_la.py')
+CONFIG = 'graph::metr_la.py'
 N, T = 5, 120
 IDS = [str(773869 + i) for i in range(N)]
 

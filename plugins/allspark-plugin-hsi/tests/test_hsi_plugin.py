@@ -224,7 +224,7 @@ def test_hsi_config_trains_end_to_end(tmp_path):
     opts['test_evaluator.map_png'] = png
     opts['test_evaluator.num_classes'] = 3
     opts['model.head.num_classes'] = 3
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', 'hsi_salinas_a.py'),
+    metrics = run_smoke_training('hsi::salinas_a.py',
                                  str(tmp_path / 'work'), max_iters=3, batch_size=8,
                                  cfg_options=opts)
     assert 0.0 <= metrics['accuracy'] <= 100.0 and 'kappa' in metrics

@@ -10,7 +10,7 @@ from allspark.testing import run_smoke_training
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
-CONFIG = os.path.join(REPO, 'configs', 'language_imdb.py')
+CONFIG = 'language::imdb.py'
 
 POS = ['A wonderful film, great acting and a moving story.<br /><br />Loved it.',
        'Brilliant and funny; one of the best movies this year.',

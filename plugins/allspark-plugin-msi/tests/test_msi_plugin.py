@@ -179,7 +179,7 @@ def test_msi_config_trains_end_to_end(eurosat, tmp_path):
     work = str(tmp_path / 'work')
     opts = {f'{k}.dataset.data_root': eurosat
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', 'msi_eurosat.py'), work,
+    metrics = run_smoke_training('msi::eurosat.py', work,
                                  max_iters=3, batch_size=2, cfg_options=opts)
     assert 0.0 <= metrics['accuracy'] <= 100.0
     ckpt = torch.load(os.path.join(work, 'iter_3.pth'), map_location='cpu', weights_only=True)

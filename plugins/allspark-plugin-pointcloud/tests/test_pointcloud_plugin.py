@@ -66,15 +66,15 @@ def test_augmentations_keep_shape():
     assert drop.shape == pts.shape and len(np.unique(drop, axis=0)) < 128
 
 
-@pytest.mark.parametrize('config', ['pointcloud_modelnet40_cpu.py', 'pointcloud_modelnet40_long.py',
-                                    'pointcloud_modelnet40.py'])
+@pytest.mark.parametrize('config', ['pointcloud::modelnet40_cpu.py', 'pointcloud::modelnet40_long.py',
+                                    'pointcloud::modelnet40.py'])
 def test_config_trains_end_to_end(tmp_path, config):
     root = write_modelnet_npy(str(tmp_path / 'mn'), per_class=2, n=200)
     opts = {f'{k}.dataset.data_root': root
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
-    if config == 'pointcloud_modelnet40.py':  # the paper-sized encoder, cut to 1 layer here
+    if config == 'pointcloud::modelnet40.py':  # the paper-sized encoder, cut to 1 layer here
         opts['model.modalities.pointcloud.encoder.depth'] = 1
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', config), str(tmp_path / 'work'),
+    metrics = run_smoke_training(config, str(tmp_path / 'work'),
                                  max_iters=2, batch_size=3,
                                  cfg_options={**opts, 'model.head.num_classes': 3,
                                               'val_evaluator.num_classes': 3,

@@ -5,7 +5,7 @@ register tokens included) or a CNN's last feature map flattened to one token per
 ``(B, C, h, w) -> (B, h*w, C)``.
 
 The AllSpark paper's RGB encoder is EVA-g (``eva_giant_patch14_224``: 40 blocks, width 1408),
-frozen (``configs/rgb_ucmerced_evag.py``); the CPU default is a small ViT trained from scratch.
+frozen (``rgb::ucmerced_evag.py``); the CPU default is a small ViT trained from scratch.
 ``pretrained=False`` by default (nothing is downloaded); ``checkpoint_path`` loads local weights
 (input channels adapted with timm's ``adapt_input_conv``, position embeddings resampled by the
 model's own ``checkpoint_filter_fn`` where timm has one, classifier dropped).

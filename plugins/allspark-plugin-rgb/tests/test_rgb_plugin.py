@@ -193,7 +193,7 @@ def test_rgb_evag_config_builds():
     from allspark.engine.runner import load_config
     from allspark.registry import ENCODERS
 
-    cfg = load_config(os.path.join(REPO, 'configs', 'rgb_ucmerced_evag.py'))
+    cfg = load_config('rgb::ucmerced_evag.py')
     enc_cfg = cfg.model.modalities.rgb.encoder
     assert enc_cfg.model_name == 'eva_giant_patch14_224' and enc_cfg.frozen
     with torch.device('meta'):
@@ -209,7 +209,7 @@ def test_rgb_config_trains_end_to_end(ucm, tmp_path):
     work = str(tmp_path / 'work')
     opts = {f'{k}.dataset.data_root': ucm
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', 'rgb_ucmerced.py'), work,
+    metrics = run_smoke_training('rgb::ucmerced.py', work,
                                  max_iters=2, batch_size=2, cfg_options=opts)
     assert 0.0 <= metrics['accuracy'] <= 100.0
     ckpt = torch.load(os.path.join(work, 'iter_2.pth'), map_location='cpu', weights_only=True)
@@ -226,7 +226,7 @@ def test_rgb_nwpu_config_datasets(tmp_path):
 
     root = make_folders(tmp_path / 'nwpu', '.jpg', classes=('airplane', 'airport'),
                         per_class=10)
-    cfg = load_config(os.path.join(REPO, 'configs', 'rgb_nwpu.py'))
+    cfg = load_config('rgb::nwpu.py')
     with DefaultScope.overwrite_default_scope('allspark'):
         train = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root))
         test = DATASETS.build(dict(cfg.test_dataloader.dataset, data_root=root))

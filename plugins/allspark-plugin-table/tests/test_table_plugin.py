@@ -169,12 +169,12 @@ def test_table_encoder_transform_and_baseline(tmp_path):
     assert pred.shape == (len(test),) and np.isfinite(pred).all()
 
 
-@pytest.mark.parametrize('config', ['table_prsa.py', 'table_prsa_chronological.py'])
+@pytest.mark.parametrize('config', ['table::prsa.py', 'table::prsa_chronological.py'])
 def test_table_configs_train_end_to_end(tmp_path, config):
     root = make_prsa(str(tmp_path / 'prsa'))
     opts = {'train_dataloader.dataset.data_root': root,
             'test_dataloader.dataset.data_root': root}
-    metrics = run_smoke_training(os.path.join(REPO, 'configs', config), str(tmp_path / 'work'),
+    metrics = run_smoke_training(config, str(tmp_path / 'work'),
                                  max_iters=3, batch_size=16, cfg_options=opts)
     assert np.isfinite(metrics['rmse']) and np.isfinite(metrics['mae']) and 'r2' in metrics
     assert os.path.exists(tmp_path / 'work' / 'iter_3.pth')

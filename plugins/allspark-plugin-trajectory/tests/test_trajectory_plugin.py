@@ -11,7 +11,7 @@ from allspark.testing import run_smoke_training
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-CONFIG = os.path.join(REPO, 'configs', 'trajectory_eth.py')
+CONFIG = 'trajectory::eth.py'
 
 @pytest.fixture(autouse=True, scope='module')
 def only_this_plugin():

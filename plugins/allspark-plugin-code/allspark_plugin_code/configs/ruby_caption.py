@@ -6,7 +6,7 @@
 # model.language_model to one available locally, e.g.
 #   --cfg-options model.language_model.name_or_path=/path/to/gpt2
 # (the plugin's test runs this config with a tiny randomly initialised GPT-2).
-_base_ = ['./_base_/default_runtime.py']
+_base_ = ['allspark::_base_/default_runtime.py']
 
 data_root = '../shared/data/codesearchnet/ruby'
 holdout = dict(num_train=261, seed=0, group_by='repo')

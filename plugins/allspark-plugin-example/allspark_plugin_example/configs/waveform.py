@@ -1,7 +1,7 @@
 # Example plugin (plugins/allspark-plugin-example): waveform classification from CSV files.
-# python tools/train.py configs/example_waveform.py --cfg-options \
+# python tools/train.py example::waveform.py --cfg-options \
 #     train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = 'data/waveforms'
 num_classes = 4

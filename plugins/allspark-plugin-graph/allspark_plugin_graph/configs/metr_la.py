@@ -1,9 +1,9 @@
 # Graph plugin (plugins/allspark-plugin-graph): traffic speed forecasting on the METR-LA sensor
 # graph, Los-loop subset (the first 7 days of METR-LA, 207 sensors, 5-minute steps).
 # 12 steps in -> 12 steps out for every sensor; chronological 70/10/20 split of the windows.
-# python tools/train.py configs/graph_metr_la.py ; benchmark: python tools/benchmarks/metr_la.py
+# python tools/train.py graph::metr_la.py ; benchmark: python tools/benchmarks/metr_la.py
 # Full METR-LA / PEMS-BAY: speed_file='metr-la.h5' (num_nodes 207) / 'pems-bay.h5' (325).
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/metr_la'
 num_nodes, in_steps, out_steps = 207, 12, 12

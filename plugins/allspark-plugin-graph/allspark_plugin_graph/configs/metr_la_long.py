@@ -1,4 +1,4 @@
-# Graph, METR-LA first week: configs/graph_metr_la.py trained 10x longer for a machine that is not
+# Graph, METR-LA first week: graph::metr_la.py trained 10x longer for a machine that is not
 # shared (1,500 x 4 windows, about 4.3 passes over the 1,395 training windows; ~15 min on one
 # thread), in bfloat16 autocast (AllSpark's AutocastOptimWrapper: the frozen MiniLM's products
 # over 207 node tokens dominate a step; 1.0 -> 0.6 s per step here), with weekday / weekend day
@@ -6,8 +6,8 @@
 # embeddings would stay at their random initialisation; loss |e| + e^2/2 (l1_mse: L1 alone learns
 # the median and lost RMSE at horizon 12, MSE alone lost MAPE).  Chosen on the validation windows
 # (docs/results/graph.md, session 4).
-#   python tools/benchmarks/metr_la.py --config configs/graph_metr_la_long.py
-_base_ = ['./graph_metr_la.py']
+#   python tools/benchmarks/metr_la.py --config graph::metr_la_long.py
+_base_ = ['./metr_la.py']
 
 max_iters = 1500
 model = dict(modalities=dict(graph=dict(encoder=dict(dow_classes=2))),

@@ -1,8 +1,8 @@
 # HSI plugin (plugins/allspark-plugin-hsi): Salinas-A per-pixel classification, 6 classes.
 # Stratified split, 40 % of every class's labelled pixels train, 60 % test (seed 0).
-#   python tools/train.py configs/hsi_salinas_a.py
-#   python tools/test.py configs/hsi_salinas_a.py work_dirs/hsi_salinas_a/epoch_20.pth
-#   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a.py   (AllSpark + RBF SVM)
+#   python tools/train.py hsi::salinas_a.py
+#   python tools/test.py hsi::salinas_a.py work_dirs/hsi_salinas_a/epoch_20.pth
+#   python tools/benchmarks/salinas_a.py hsi::salinas_a.py   (AllSpark + RBF SVM)
 # CPU size (2 cores shared by 6 developers): the paper's spectral encoder has 12 layers of one
 # token per band; here 2 layers of width 64 over 102 tokens of 2 adjacent bands (group_size=2;
 # group_size=1 is one token per band), a 2-query bridge and no prompt tokens (prompts hsi=[]:
@@ -10,7 +10,7 @@
 # this line is removed) keep the MiniLM sequence at 2 tokens. Test under bf16 autocast
 # (test_cfg fp16=True: bfloat16 on CPU). This protocol has no validation split, so the test
 # split is evaluated once, after training.
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/hsi/salinas_a'
 num_bands = 204

@@ -1,7 +1,7 @@
 # HSI plugin, Salinas-A with 5 % of every class's labelled pixels for training (95 % test).
 # 100 epochs since session 5 (chosen by repeated 4-fold CV on the 268 training pixels; was 40).
-#   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a_5pct.py
-_base_ = ['./hsi_salinas_a.py']
+#   python tools/benchmarks/salinas_a.py hsi::salinas_a_5pct.py
+_base_ = ['./salinas_a.py']
 
 train_ratio = 0.05
 work_png = 'work_dirs/hsi_salinas_a_5pct/salinas_a_5pct_map.png'

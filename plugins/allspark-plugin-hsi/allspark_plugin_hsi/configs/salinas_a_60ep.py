@@ -1,9 +1,9 @@
-# Salinas-A 40 %: configs/hsi_salinas_a.py trained 60 epochs without label smoothing and without
+# Salinas-A 40 %: hsi::salinas_a.py trained 60 epochs without label smoothing and without
 # SpectralJitter (session 3's best test run, 99.59 %).  The session-4 probes on a held-out quarter
 # of the training pixels start from here (docs/results/hsi.md), e.g.
-#   python tools/benchmarks/salinas_a.py configs/hsi_salinas_a_60ep.py --holdout 0.25 \
+#   python tools/benchmarks/salinas_a.py hsi::salinas_a_60ep.py --holdout 0.25 \
 #       --cfg-options model.modalities.hsi.encoder.spectrum_token=True
-_base_ = ['./hsi_salinas_a.py']
+_base_ = ['./salinas_a.py']
 
 max_epochs = 60
 train_cfg = dict(max_epochs=max_epochs)

@@ -8,7 +8,7 @@
 # verdict usually is; 12 % of the test reviews are cut.  Head vs head+tail: docs/results/language.md.
 # 2 epochs: 1,205 s on one thread of this 2-core CPU; 86.35 % on the 2k test reviews.
 # python tools/benchmarks/imdb.py   (trains this config and the baselines in one run)
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/imdb/aclImdb'
 max_length = 496  # + the prompt's tokens <= MiniLM's 512 positions

@@ -2,9 +2,9 @@
 # Sentinel-2 GeoTIFFs. ViT (timm, in_chans=13, patch 8 on 64x64) -> Perceiver bridge -> frozen
 # MiniLM -> linear head. Per-band normalisation statistics come from the training split
 # (EuroSATDataset.stats) and are saved with the checkpoint (data preprocessor buffers).
-# python tools/train.py configs/msi_eurosat.py
-# python tools/test.py configs/msi_eurosat.py work_dirs/msi_eurosat/epoch_25.pth
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+# python tools/train.py msi::eurosat.py
+# python tools/test.py msi::eurosat.py work_dirs/msi_eurosat/epoch_25.pth
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/eurosat'
 num_classes = 10

@@ -3,8 +3,8 @@
 # Encoder as in the paper, after Point-BERT: FPS 64 centres x 32 neighbours, mini-PointNet
 # (128-256-512), 12-layer transformer of width 384; frozen MiniLM.  Too slow for the shared
 # 2-core CPU (about 10 s per batch of 32): the measured run uses pointcloud_modelnet40_cpu.py.
-# python tools/train.py configs/pointcloud_modelnet40.py
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+# python tools/train.py pointcloud::modelnet40.py
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/modelnet40'
 num_classes = 40

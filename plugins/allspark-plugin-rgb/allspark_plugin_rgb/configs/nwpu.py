@@ -1,8 +1,8 @@
 # RGB plugin: NWPU-RESISC45 scene classification (the paper's protocol: seeded stratified 20 %
 # train / 80 % test). The copy in ../shared/data/nwpu_resisc45 holds only 2 of the 45 classes
 # (20 JPEGs each): it is for format checks, not a benchmark; set num_classes=45 on the full set.
-# python tools/train.py configs/rgb_nwpu.py
-_base_ = ['./rgb_ucmerced.py']
+# python tools/train.py rgb::nwpu.py
+_base_ = ['./ucmerced.py']
 
 data_root = '../shared/data/nwpu_resisc45'
 num_classes = 2

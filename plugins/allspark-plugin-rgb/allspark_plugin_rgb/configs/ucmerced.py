@@ -1,12 +1,12 @@
 # RGB plugin (plugins/allspark-plugin-rgb): UC Merced land-use scene classification, CPU default.
 # Encoder: a small ViT (timm vit_tiny_patch16_224 layout, 6 blocks, 96 px input -> 36 patch
 # tokens + class token) trained from scratch -> Perceiver bridge -> frozen MiniLM -> linear head.
-# The paper's encoder (EVA-g, frozen) is configs/rgb_ucmerced_evag.py.
+# The paper's encoder (EVA-g, frozen) is rgb::ucmerced_evag.py.
 # Protocol on the 240-image copy in ../shared/data/ucmerced: all 21 classes, seeded (seed 0)
 # stratified 50 % split per class -> 120 train / 120 test (base classes 2 + 2, novel 15 + 15).
-# python tools/train.py configs/rgb_ucmerced.py
-# python tools/test.py configs/rgb_ucmerced.py work_dirs/rgb_ucmerced/epoch_25.pth
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+# python tools/train.py rgb::ucmerced.py
+# python tools/test.py rgb::ucmerced.py work_dirs/rgb_ucmerced/epoch_25.pth
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/ucmerced'
 num_classes = 21

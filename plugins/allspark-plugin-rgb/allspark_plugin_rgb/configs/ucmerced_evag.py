@@ -5,9 +5,9 @@
 #   model.modalities.rgb.encoder.checkpoint_path=/path/to/eva_giant_patch14_224.pth
 # (a timm state dict) -- nothing is downloaded. Input normalisation is then EVA's (OpenAI CLIP
 # mean/std, in 0..255 units), not training-split statistics.
-# python tools/train.py configs/rgb_ucmerced_evag.py --cfg-options \
+# python tools/train.py rgb::ucmerced_evag.py --cfg-options \
 #     model.modalities.rgb.encoder.checkpoint_path=/path/to/eva_giant_patch14_224.pth
-_base_ = ['./rgb_ucmerced.py']
+_base_ = ['./ucmerced.py']
 
 img_size = 224
 model = dict(

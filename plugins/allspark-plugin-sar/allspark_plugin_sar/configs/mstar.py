@@ -1,13 +1,13 @@
 # SAR plugin (plugins/allspark-plugin-sar): MSTAR 10-class SOC target recognition
 # (train 17 deg / test 15 deg), SAR conv encoder -> Perceiver bridge -> frozen MiniLM -> linear head.
-#   python tools/train.py configs/sar_mstar.py
-#   python tools/test.py configs/sar_mstar.py work_dirs/sar_mstar/epoch_30.pth
+#   python tools/train.py sar::mstar.py
+#   python tools/test.py sar::mstar.py work_dirs/sar_mstar/epoch_30.pth
 # Preprocessing (AConvNets): chips centre-cropped to 128 on read (and cached in memory), then a
 # random 88 x 88 crop (+-20 px translation, AConvNets' augmentation) + horizontal flip in
 # training, the centre 88 x 88 at test.  Linear head with norm='batch' (frozen-LM features, see
 # docs/config_reference.md).  30 epochs: ~15-25 min on this 2-core CPU (docs/results/sar.md);
-# configs/sar_mstar_cpu.py is the 5-epoch variant measured under a shared load.
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+# sar::mstar_cpu.py is the 5-epoch variant measured under a shared load.
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/mstar'
 num_classes = 10

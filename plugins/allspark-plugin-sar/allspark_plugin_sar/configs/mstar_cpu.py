@@ -1,9 +1,9 @@
 # SAR plugin, MSTAR SOC: the schedule that fits a 2-core CPU shared with other jobs (about 11 minutes
-# of training): configs/sar_mstar.py cut to 5 epochs and 4 bridge queries.
-#   python tools/train.py configs/sar_mstar_cpu.py
-#   python tools/test.py configs/sar_mstar_cpu.py work_dirs/sar_mstar_cpu/epoch_5.pth
-#   python tools/benchmarks/mstar.py --config configs/sar_mstar_cpu.py   (AllSpark + AConvNets)
-_base_ = ['./sar_mstar.py']
+# of training): sar::mstar.py cut to 5 epochs and 4 bridge queries.
+#   python tools/train.py sar::mstar_cpu.py
+#   python tools/test.py sar::mstar_cpu.py work_dirs/sar_mstar_cpu/epoch_5.pth
+#   python tools/benchmarks/mstar.py --config sar::mstar_cpu.py   (AllSpark + AConvNets)
+_base_ = ['./mstar.py']
 
 max_epochs = 5
 # the settings of the measured 5-epoch run (78.64 %): +-4 px crops, plain linear head

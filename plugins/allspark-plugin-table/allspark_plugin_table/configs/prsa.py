@@ -1,8 +1,8 @@
 # Table plugin (plugins/allspark-plugin-table): PRSA Beijing air quality, PM2.5 regression.
 # Random 40 % / 60 % split (seed 0) over the rows with a PM2.5 value.
-#   python tools/train.py configs/table_prsa.py
-#   python tools/test.py configs/table_prsa.py work_dirs/table_prsa/iter_300.pth
-#   python tools/benchmarks/prsa.py configs/table_prsa.py        (AllSpark + gradient boosting)
+#   python tools/train.py table::prsa.py
+#   python tools/test.py table::prsa.py work_dirs/table_prsa/iter_300.pth
+#   python tools/benchmarks/prsa.py table::prsa.py        (AllSpark + gradient boosting)
 # CPU budget (2 cores shared by 6 developers, load ~10; 420k rows): no prompt tokens and a
 # 1-query bridge keep the frozen MiniLM sequence at 1 token (cost grows with every token);
 # 300 iterations of batch 512 (153.6k rows drawn from the 164.8k training rows, ~0.93 epoch);
@@ -10,7 +10,7 @@
 # the baseline on both the subsample and the full test split), under bf16 autocast
 # (test_cfg fp16=True: bfloat16 on CPU). Set subsample=1.0 to test on everything. There is no
 # separate validation split in this protocol, so nothing is validated during training.
-_base_ = ['./_base_/default_runtime.py', './_base_/language_model.py']
+_base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/prsa'
 split_mode = 'random'

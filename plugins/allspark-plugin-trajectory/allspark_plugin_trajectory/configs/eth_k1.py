@@ -1,5 +1,5 @@
 # K = 1 variant of trajectory_eth.py: one hypothesis, trained on every window (plain L2 / ADE loss).
-_base_ = ['./trajectory_eth.py']
+_base_ = ['./eth.py']
 model = dict(head=dict(num_modes=1, norm='none'))
 # the separate K = 1 model was measured (0.933/1.796) with 150 iterations and the plain head:
 # python tools/benchmarks/eth.py --k1-max-iters 150 (see docs/results/trajectory.md)

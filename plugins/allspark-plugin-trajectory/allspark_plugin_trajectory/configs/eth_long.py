@@ -1,7 +1,7 @@
-# Trajectory, ETH fold: configs/trajectory_eth.py trained about 2 epochs (2,000 x 32 windows)
+# Trajectory, ETH fold: trajectory::eth.py trained about 2 epochs (2,000 x 32 windows)
 # instead of a third of one; for a machine that is not shared (about 8 minutes on 2 quiet cores).
-#   python tools/benchmarks/eth.py --config configs/trajectory_eth_long.py --skip-k1
-_base_ = ['./trajectory_eth.py']
+#   python tools/benchmarks/eth.py --config trajectory::eth_long.py --skip-k1
+_base_ = ['./eth.py']
 # as measured (0.462/0.695): the plain head of that time
 model = dict(head=dict(norm='none'))
 
