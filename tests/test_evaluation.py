@@ -50,7 +50,7 @@ def test_retrieval_mrr():
 
 
 def test_wilson_interval_and_baseline_training():
-    from allspark.baselines import predict_classifier, train_classifier
+    from allspark.benchmarking import predict_classifier, train_classifier
     from allspark.evaluation.statistics import wilson_interval
 
     lo, hi = wilson_interval(26, 40)
@@ -59,7 +59,7 @@ def test_wilson_interval_and_baseline_training():
     x = rng.standard_normal((64, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     model = torch.nn.Linear(2, 2)
-    seconds = train_classifier(model, x, y, epochs=20, batch_size=16, lr=0.1, log=lambda m: None)
-    pred, throughput = predict_classifier(model, x)
-    assert seconds > 0 and throughput > 0
-    assert (pred == y).mean() > 0.9
+    info = train_classifier(model, (x, y), epochs=20, batch_size=16, lr=0.1, log=None)
+    out = predict_classifier(model, (x, y))
+    assert info['train_time_s'] > 0 and out['samples_per_s'] > 0
+    assert (out['pred'] == y).mean() > 0.9

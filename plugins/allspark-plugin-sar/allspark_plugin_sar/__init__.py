@@ -14,4 +14,5 @@ plugin = PluginSpec(
              'allspark_plugin_sar.baselines'],
     description='SAR target chips (MSTAR JPEG/PNG/TIFF, GeoTIFF via rasterio): '
                 'three-layer conv encoder, AConvNets baseline',
+    benchmarks={'mstar': 'allspark_plugin_sar.benchmarks.mstar'},
 )

@@ -1,4 +1,5 @@
 """SAR plugin: discovery through its entry point, encoder, baseline, and the real configs end to end."""
+import math
 import os
 import sys
 
@@ -7,9 +8,10 @@ import torch
 from mmengine.registry import DefaultScope
 
 from allspark import plugins
+from allspark.benchmarking import labelled_inputs, predict_classifier, train_classifier
 from allspark.registry import DATASETS, ENCODERS
 from allspark.testing import run_smoke_training
-from allspark_plugin_sar.baselines import AConvNets, evaluate_classifier, train_classifier
+from allspark_plugin_sar.baselines import AConvNets, normalize_chips
 from allspark_plugin_sar.dataset import MSTARDataset
 from allspark_plugin_sar.encoder import SARConvEncoder
 from sar_fixtures import write_geotiff_tree, write_jpeg_tree
@@ -43,9 +45,10 @@ def test_sar_aconvnets_baseline_trains(tmp_path):
     model = AConvNets(num_classes=3)
     assert model(torch.randn(2, 1, 88, 88)).shape == (2, 3)
     stats = train.stats()['inputs']['sar']
-    info = train_classifier(model, train, 2, stats['mean'], stats['std'], batch_size=4, log=None)
-    assert info['iters'] == 4 and info['final_loss'] == info['final_loss']  # finite
-    out = evaluate_classifier(model, test, stats['mean'], stats['std'])
+    to_xy = labelled_inputs('sar', normalize_chips(stats['mean'], stats['std']))
+    info = train_classifier(model, train, 2, batch_size=4, to_xy=to_xy, log=None)
+    assert info['iters'] == 4 and math.isfinite(info['final_loss'])
+    out = predict_classifier(model, test, to_xy=to_xy)
     assert out['pred'].shape == (9,) and out['samples_per_s'] > 0
     with pytest.raises(ValueError, match='88 x 88'):
         model(torch.randn(1, 1, 96, 96))

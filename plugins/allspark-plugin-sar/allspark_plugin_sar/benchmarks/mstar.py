@@ -1,168 +1,219 @@
-"""MSTAR 10-class SOC benchmark: AllSpark (SAR plugin) vs an AConvNets-style CNN, in one run.
+"""MSTAR protocol: AllSpark (SAR plugin) vs an AConvNets-style CNN on SOC and every extended operating condition present.
 
-    OMP_NUM_THREADS=1 python tools/benchmarks/mstar.py --config configs/sar_mstar_cpu.py \
-        --work-dir work_dirs/bench_mstar --baseline-epochs 12
+    allspark benchmark mstar [--data-root ../shared/data/mstar] [--eoc-root ../shared/data/mstar_eoc]
+        [--conditions soc eoc2_configuration scene_depression45] [--seeds 0 1 2]
+        [--config sar::mstar_cpu.py] [--epochs N] [--baseline-epochs 12] [--out DIR]
 
-Both models train on the same split (train 17 deg / test 15 deg), built from the same dataset
-config (chips centre-cropped to 96 and cached; random 88 crop + horizontal flip in training, the
-centre 88 at test) and the same training-split normalisation.  Reported for each: top-1 accuracy
-(OA) with its 95% Wilson interval, mean class accuracy (AA), kappa, training wall time (data decoding included) and inference
-throughput (test set, batch 64, from the in-memory cache, one thread).  Writes
-``results.json`` and the two confusion matrices (PNG) into the work dir.
+Conditions: ``soc`` (train ``<data-root>/train`` at 17 deg, test ``<data-root>/test`` at 15 deg,
+all classes) and every folder ``<eoc-root>/<condition>/test/<class>/...`` present (EOC-2
+configuration variants, 45 deg depression on a new scene...).  An extended condition trains on
+the SOC training chips of its classes only: the classes of its ``train_list.csv`` when it has
+one (EOC-2: BMP2, BRDM_2, BTR70, T72), otherwise its test class folders.
+
+For every condition and training seed both models train on the same chips, built from the same
+dataset config (centre crop 96, random 88 crop + horizontal flip in training, the centre 88 at
+test) with the same training-split normalisation, and are tested once.  Reported per run: OA
+with its 95 % Wilson interval, mean class accuracy, kappa, training wall time (decoding
+included) and inference throughput; per condition: mean / std / 95 % t interval over seeds and
+the verdict of AllSpark's mean OA against the CNN's.  Writes ``mstar_benchmark.json`` and the
+confusion matrices (PNG, titled with the condition) into ``--out``.
+
+Settings are the config's and the CNN's defaults (fixed beforehand); nothing is chosen here.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import csv
 import os
-import platform
-import sys
-import time
+from typing import Optional, Sequence
 
-import numpy as np
-import torch
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
+                                   classification_summary, labelled_inputs, log_to,
+                                   predict_classifier, prepare_allspark_config,
+                                   selection_record, set_threads, split_choices, throughput,
+                                   train_and_test, train_classifier, wilson_ci)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from allspark.evaluation.statistics import wilson_interval  # noqa: E402
-from allspark.engine.runner import build_runner, load_config  # noqa: E402
-from allspark.evaluation.classification import (classification_scores,  # noqa: E402
-                                                confusion_matrix, save_confusion_png)
+DEFAULT_ROOT = '../shared/data/mstar'
+DEFAULT_EOC_ROOT = '../shared/data/mstar_eoc'
+#: What the docs call the conditions shipped in ../shared/data (others get a generic label).
+LABELS = {
+    'soc': 'MSTAR SOC (train 17 deg, test 15 deg)',
+    'eoc2_configuration': 'MSTAR EOC-2 configuration (T72 variants A32/A62/A63/A64/S7)',
+    'scene_depression45': 'MSTAR 45 deg depression, new scene',
+}
+log = log_to('mstar')
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/sar_mstar_cpu.py')
-    parser.add_argument('--work-dir', default='work_dirs/bench_mstar')
-    parser.add_argument('--data-root', help='override the config\'s data_root')
+def _class_folders(folder: str) -> list[str]:
+    return sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+
+
+def condition_table(data_root: str, eoc_root: Optional[str]) -> dict:
+    """``{condition: {'label', 'train_root', 'test_root', 'classes'}}`` for every condition
+    present (``classes=None``: every class of the SOC training split)."""
+    table = {}
+    if os.path.isdir(os.path.join(data_root, 'train')) and os.path.isdir(
+            os.path.join(data_root, 'test')):
+        table['soc'] = dict(label=LABELS['soc'], train_root=data_root, test_root=data_root,
+                            classes=None)
+    if eoc_root and os.path.isdir(eoc_root):
+        for cond in sorted(os.listdir(eoc_root)):
+            test_dir = os.path.join(eoc_root, cond, 'test')
+            if not os.path.isdir(test_dir):
+                continue
+            classes = _class_folders(test_dir)
+            train_list = os.path.join(eoc_root, cond, 'train_list.csv')
+            if os.path.exists(train_list):
+                with open(train_list, newline='') as f:
+                    classes = sorted({row['class'] for row in csv.DictReader(f)})
+            table[cond] = dict(label=LABELS.get(cond, f'MSTAR {cond}'), train_root=data_root,
+                               test_root=os.path.join(eoc_root, cond), classes=classes,
+                               train_list=train_list if os.path.exists(train_list) else None)
+    return table
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark mstar',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/mstar')
+    parser.add_argument('--eoc-root', default=DEFAULT_EOC_ROOT,
+                        help='folder of extended operating conditions (one sub-folder each)')
+    parser.add_argument('--conditions', nargs='+',
+                        help='conditions to run (default: every condition present)')
+    parser.add_argument('--config', default='sar::mstar_cpu.py')
+    parser.add_argument('--epochs', type=int, default=None,
+                        help='AllSpark epochs (default: the config\'s; the schedule is scaled)')
     parser.add_argument('--baseline-epochs', type=int, default=12)
     parser.add_argument('--baseline-lr', type=float, default=2e-3)
     parser.add_argument('--skip-allspark', action='store_true')
     parser.add_argument('--skip-baseline', action='store_true')
-    return parser.parse_args()
+    return parser
 
 
-def wilson_ci(accuracy: float, n: int) -> list:
-    """95% Wilson score interval (percent) of an accuracy (percent) measured on ``n`` samples."""
-    return list(wilson_interval(round(accuracy * n / 100.0), n))
+def _dataset_overrides(cfg, cond: dict) -> None:
+    """Train on the condition's classes of the SOC training chips, test on its test chips."""
+    classes = cond['classes']
+    cfg.train_dataloader.dataset.data_root = cond['train_root']
+    cfg.test_dataloader.dataset.data_root = cond['test_root']
+    if classes is not None:
+        for loader in (cfg.train_dataloader, cfg.test_dataloader):
+            loader.dataset.classes = list(classes)
+        cfg.model.head.num_classes = len(classes)
+        cfg.test_evaluator.num_classes = len(classes)
+        cfg.test_evaluator.classes = list(classes)
 
 
-def log(msg: str) -> None:
-    print(f'[mstar {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+def run_allspark(args, cond_name: str, cond: dict, seed: int, work_dir: str) -> dict:
+    cfg = prepare_allspark_config(args.config, data_root=cond['train_root'], seed=seed,
+                                  cfg_options=args.cfg_options,
+                                  max_epochs=1 if args.smoke and not args.epochs
+                                  else args.epochs, smoke=args.smoke)
+    _dataset_overrides(cfg, cond)
+    png = os.path.join(args.out, f'confusion_{cond_name}_allspark_seed{seed}.png')
+    cfg.test_evaluator.confusion_png = png
+    log(f'{cond["label"]}: AllSpark seed {seed}, {cfg.train_cfg.max_epochs} epochs')
+    run = train_and_test(cfg, work_dir)
+    runner, metrics = run['runner'], run['metrics']
+    n_test = len(runner.test_dataloader.dataset)
+    import torch
+    runner.model.eval()
+    with Timer() as t, torch.no_grad():  # data from the chip cache + model
+        for batch in runner.test_dataloader:
+            runner.model.test_step(batch)
+    correct = round(metrics['accuracy'] * n_test / 100.0)
+    return dict(accuracy=metrics['accuracy'], mean_class_accuracy=metrics['mean_class_accuracy'],
+                kappa=metrics['kappa'], correct=correct, total=n_test,
+                accuracy_ci95_wilson=wilson_ci(correct, n_test), train_time_s=run['train_s'],
+                inference_samples_per_s=throughput(n_test, t.seconds),
+                epochs=int(cfg.train_cfg.max_epochs), params_trainable=run['params_trainable'],
+                params_total=run['params_total'], confusion_png=png)
 
 
-@torch.no_grad()
-def allspark_throughput(runner) -> dict:
-    """Time ``test_step`` over the whole test loader (data from the cache + model)."""
-    model = runner.model
-    model.eval()
-    n, start = 0, time.perf_counter()
-    for batch in runner.test_dataloader:
-        model.test_step(batch)
-        n += len(batch['data_samples'])
-    seconds = time.perf_counter() - start
-    return dict(samples=n, seconds=seconds, samples_per_s=n / seconds)
+def run_baseline(args, cond_name: str, cond: dict, seed: int) -> dict:
+    import torch
 
-
-def run_allspark(args, work_dir: str) -> dict:
-    cfg_options = {}
-    if args.data_root:
-        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-            cfg_options[f'{key}.dataset.data_root'] = args.data_root
-    cfg = load_config(args.config, cfg_options)
-    cfg.test_evaluator.confusion_png = os.path.join(work_dir, 'confusion_mstar_allspark.png')
-    # Evaluate once, after training (runner.test below), not also as a last validation.
-    cfg.val_dataloader, cfg.val_cfg, cfg.val_evaluator = None, None, None
-    runner = build_runner(cfg, work_dir=work_dir)
-    log(f'AllSpark: training {cfg.train_cfg.max_epochs} epochs ({args.config})')
-    start = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - start
-    log(f'AllSpark: trained in {train_time:.0f} s; testing')
-    metrics = runner.test()
-    speed = allspark_throughput(runner)
-    n_trainable = sum(p.numel() for p in runner.model.parameters() if p.requires_grad)
-    n_total = sum(p.numel() for p in runner.model.parameters())
-    result = dict(model='AllSpark (SARConvEncoder -> PerceiverBridge -> MiniLM-L6 frozen -> '
-                        'LinearClsHead)', config=args.config,
-                  epochs=cfg.train_cfg.max_epochs,
-                  accuracy=metrics['accuracy'],
-                  accuracy_ci95=wilson_ci(metrics['accuracy'], speed['samples']),
-                  mean_class_accuracy=metrics['mean_class_accuracy'],
-                  kappa=metrics['kappa'], train_time_s=train_time,
-                  inference_samples_per_s=speed['samples_per_s'], test_samples=speed['samples'],
-                  params_trainable=n_trainable, params_total=n_total,
-                  confusion_png=cfg.test_evaluator.confusion_png)
-    log(f'AllSpark: {json.dumps(result)}')
-    return result
-
-
-def run_baseline(args, work_dir: str) -> dict:
-    from mmengine.registry import DefaultScope
-
+    from allspark.evaluation.classification import confusion_matrix, save_confusion_png
     from allspark.registry import DATASETS
-    from allspark_plugin_sar.baselines import AConvNets, evaluate_classifier, train_classifier
+    from allspark_plugin_sar.baselines import AConvNets, normalize_chips
 
-    cfg = load_config(args.config)
-    if DefaultScope.get_current_instance() is None:
-        DefaultScope.get_instance('mstar_benchmark', scope_name='allspark')
-    train_cfg, test_cfg = cfg.train_dataloader.dataset, cfg.test_dataloader.dataset
-    if args.data_root:
-        train_cfg.data_root = test_cfg.data_root = args.data_root
-    train_set, test_set = DATASETS.build(train_cfg), DATASETS.build(test_cfg)
+    cfg = prepare_allspark_config(args.config, data_root=cond['train_root'],
+                                  cfg_options=args.cfg_options)
+    _dataset_overrides(cfg, cond)
+    train_set = DATASETS.build(cfg.train_dataloader.dataset)
+    test_set = DATASETS.build(cfg.test_dataloader.dataset)
     classes = train_set.classes
-    torch.manual_seed(0)
+    epochs = 1 if args.smoke else args.baseline_epochs
+    torch.manual_seed(seed)
     model = AConvNets(num_classes=len(classes), in_chans=train_set.channels, batch_norm=True)
-    log(f'AConvNets: training {args.baseline_epochs} epochs')
-    start = time.perf_counter()
-    stats = train_set.stats()['inputs']['sar']  # decodes + caches the training chips
-    info = train_classifier(model, train_set, args.baseline_epochs, stats['mean'], stats['std'],
-                            batch_size=cfg.train_dataloader.batch_size, lr=args.baseline_lr,
-                            log=log)
-    train_time = time.perf_counter() - start
-    evaluate_classifier(model, test_set, stats['mean'], stats['std'])  # decode/cache the chips
-    out = evaluate_classifier(model, test_set, stats['mean'], stats['std'])
-    cm = confusion_matrix(out['gt'], out['pred'], len(classes))
-    png = os.path.join(work_dir, 'confusion_mstar_aconvnets.png')
-    save_confusion_png(cm, classes, png, title='AConvNets-style CNN, MSTAR SOC (test 15 deg)')
-    scores = classification_scores(cm)
-    scores['accuracy_ci95'] = wilson_ci(scores['accuracy'], int(cm.sum()))
-    result = dict(model='AConvNets-style CNN (all-convolutional, + BatchNorm)',
-                  epochs=args.baseline_epochs, lr=args.baseline_lr, **scores,
-                  train_time_s=train_time, inference_samples_per_s=out['samples_per_s'],
-                  test_samples=int(len(out['gt'])),
-                  params_trainable=sum(p.numel() for p in model.parameters()),
-                  final_train_loss=info['final_loss'], confusion_png=png,
-                  confusion_matrix=cm.tolist())
-    log(f'AConvNets: {json.dumps({k: v for k, v in result.items() if k != "confusion_matrix"})}')
-    return result
+    log(f'{cond["label"]}: AConvNets seed {seed}, {epochs} epochs')
+    with Timer() as t_train:
+        stats = train_set.stats()['inputs']['sar']  # decodes + caches the training chips
+        to_xy = labelled_inputs('sar', normalize_chips(stats['mean'], stats['std']))
+        info = train_classifier(model, train_set, epochs,
+                                batch_size=int(cfg.train_dataloader.batch_size),
+                                lr=args.baseline_lr, weight_decay=5e-4, seed=seed,
+                                to_xy=to_xy, name='AConvNets', log=log, log_every=1)
+    predict_classifier(model, test_set, to_xy=to_xy)  # decode and cache the test chips
+    out = predict_classifier(model, test_set, to_xy=to_xy)
+    scores = classification_summary(out['gt'], out['pred'], len(classes))
+    png = os.path.join(args.out, f'confusion_{cond_name}_aconvnets_seed{seed}.png')
+    save_confusion_png(confusion_matrix(out['gt'], out['pred'], len(classes)), classes, png,
+                       title=f'AConvNets-style CNN, {cond["label"]}, seed {seed}')
+    return dict(**scores, train_time_s=t_train.seconds,
+                inference_samples_per_s=out['samples_per_s'], epochs=epochs,
+                lr=args.baseline_lr, final_train_loss=info['final_loss'],
+                params_trainable=sum(p.numel() for p in model.parameters()),
+                confusion_png=png)
 
 
-def main():
-    args = parse_args()
-    torch.set_num_threads(1)
-    os.makedirs(args.work_dir, exist_ok=True)
-    report = dict(dataset='MSTAR 10-class SOC (train 17 deg: 2746, test 15 deg: 2425)',
-                  machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=1,
-                  host=platform.node(), date=time.strftime('%Y-%m-%d %H:%M:%S'),
-                  loadavg_start=os.getloadavg(), command=' '.join(sys.argv))
-    if not args.skip_allspark:
-        report['allspark'] = run_allspark(args, os.path.join(args.work_dir, 'allspark'))
-    if not args.skip_baseline:
-        report['baseline'] = run_baseline(args, args.work_dir)
-    report['loadavg_end'] = os.getloadavg()
-    path = os.path.join(args.work_dir, 'results.json')
-    with open(path, 'w') as f:
-        json.dump(report, f, indent=2, default=float)
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    table = condition_table(args.data_root, args.eoc_root)
+    conditions = split_choices(args.conditions, list(table), 'MSTAR conditions')
+    os.makedirs(args.out, exist_ok=True)
+    report = BenchmarkReport(
+        'mstar', dataset='MSTAR (8-bit JPEG magnitude chips)', data_root=args.data_root,
+        split_kind='condition', seeds=args.seeds, argv=argv, smoke=args.smoke,
+        threads=args.threads, primary_metric='accuracy', higher_is_better=True,
+        verdict_metrics=['accuracy', 'mean_class_accuracy'], allspark='allspark',
+        eoc_root=os.path.abspath(args.eoc_root) if args.eoc_root else None,
+        config=args.config,
+        selection=selection_record(
+            allspark=f'the settings of {args.config}, fixed beforehand (chosen on SOC in '
+                     'earlier sessions, docs/results/sar.md); nothing is chosen in this run',
+            baselines=f'AConvNets-style CNN with BatchNorm, AdamW lr {args.baseline_lr}, '
+                      f'{args.baseline_epochs} epochs, fixed beforehand; nothing is chosen '
+                      'in this run'))
+    for name in conditions:
+        cond = table[name]
+        classes = cond['classes']
+        report.split(name, cond['label'], train_root=os.path.abspath(cond['train_root']),
+                     test_root=os.path.abspath(cond['test_root']),
+                     classes=classes or 'all SOC training classes',
+                     train_list=cond.get('train_list'),
+                     note=('trains on the SOC training chips of these classes; the condition\'s '
+                           'train_list.csv is used for its class list only'
+                           if cond.get('train_list') else None))
+        for seed in args.seeds:
+            if not args.skip_allspark:
+                r = run_allspark(args, name, cond, seed,
+                                 os.path.join(args.out, name, f'seed{seed}'))
+                report.add(name, 'allspark', r, seed)
+                log(f'{cond["label"]} seed {seed} AllSpark OA {r["accuracy"]:.2f}%')
+            if not args.skip_baseline:
+                r = run_baseline(args, name, cond, seed)
+                report.add(name, 'aconvnets', r, seed)
+                log(f'{cond["label"]} seed {seed} AConvNets OA {r["accuracy"]:.2f}%')
+        sizes = {}
+        for model_runs in report.data['splits'][name]['runs'].values():
+            sizes['test_chips'] = model_runs[0]['total']
+        report.split(name, cond['label'], **sizes)
+    path = report.write(os.path.join(args.out, 'mstar_benchmark.json'))
+    print(report.table())
     log(f'wrote {path}')
-    for key in ('allspark', 'baseline'):
-        if key in report:
-            r = report[key]
-            lo, hi = r['accuracy_ci95']
-            log(f'{key:9s} OA {r["accuracy"]:.2f}% (95% CI {lo:.2f}-{hi:.2f})  AA {r["mean_class_accuracy"]:.2f}%  '
-                f'kappa {r["kappa"]:.4f}  train {r["train_time_s"]:.0f} s  '
-                f'inference {r["inference_samples_per_s"]:.1f} samples/s')
+    return 0
 
 
 if __name__ == '__main__':
-    np.random.seed(0)
-    main()
+    raise SystemExit(main())
