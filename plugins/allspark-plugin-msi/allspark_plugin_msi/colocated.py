@@ -32,7 +32,7 @@ import numpy as np
 
 from allspark.datasets import DataError
 from allspark.geo import raster_center_latlon
-from allspark.registry import DATASETS
+from allspark.registry import DATASETS, TRANSFORMS
 from allspark_plugin_msi.dataset import EuroSATDataset, check_raster_header
 
 COLOCATED_MODALITIES = ('msi', 'rgb', 'location', 'caption')
@@ -177,3 +177,23 @@ class EuroSATCoLocatedDataset(EuroSATDataset):
                 inputs[m] = dict(mean=mean.tolist(), std=std.tolist())
             self._stats = dict(inputs=inputs)
         return self._stats
+
+
+@TRANSFORMS.register_module()
+class CoLocatedFlipRotate:
+    """The same random h/v flip and 90-degree rotation of every raster modality a sample has
+    (``keys`` it lacks are skipped: co-located samples may miss some)."""
+
+    def __init__(self, keys: Sequence[str] = ('msi', 'rgb'), prob: float = 0.5):
+        self.keys, self.prob = list(keys), prob
+
+    def __call__(self, sample: dict) -> dict:
+        flips = [axis for axis in (-1, -2) if np.random.rand() < self.prob]
+        turns = np.random.randint(4)
+        for key in self.keys:
+            if key in sample:
+                x = sample[key]
+                for axis in flips:
+                    x = np.flip(x, axis=axis)
+                sample[key] = np.ascontiguousarray(np.rot90(x, turns, axes=(-2, -1)))
+        return sample
