@@ -13,4 +13,5 @@ plugin = PluginSpec(
              'allspark_plugin_hsi.transforms', 'allspark_plugin_hsi.prompts',
              'allspark_plugin_hsi.metrics'],
     description='hyperspectral pixel classification (.mat / ENVI / GeoTIFF cubes; Salinas-A)',
+    benchmarks={'hsi': 'allspark_plugin_hsi.benchmarks.hsi'},
 )
