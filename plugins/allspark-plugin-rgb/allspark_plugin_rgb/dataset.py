@@ -203,10 +203,11 @@ class RGBSceneFolderDataset(BaseDataset):
                 out[s] = [(cls, os.path.join(folder, cls, n)) for cls in self._class_dirs(folder)
                           for n in self._images(os.path.join(folder, cls))]
             return out
-        if self.split not in ('train', 'val', 'test'):
+        if self.split not in ('train', 'val', 'test', 'all'):
             raise ValueError(f'{type(self).__name__}: unknown split {self.split!r}')
         out = self._ratio_split()
         out['val'] = out['test']
+        out['all'] = out['train'] + out['test']  # every image (few-shot pools, base training)
         return out
 
     def load_samples(self) -> list[dict]:
@@ -264,11 +265,12 @@ class RGBSceneFolderDataset(BaseDataset):
         return record
 
     def stats(self) -> Optional[dict]:
-        """Per-channel mean / std (0..255) of the **training split**."""
+        """Per-channel mean / std (0..255) of the **training split** (of every listed image
+        when training on ``split='all'``)."""
         if not self.compute_stats:
             return None
         if self._stats is None:
-            source = self if self.split == 'train' else type(self)(
+            source = self if self.split in ('train', 'all') else type(self)(
                 self.data_root, 'train', train_ratio=self.train_ratio, seed=self.seed,
                 split_files=self.split_files, num_bands=self.num_bands,
                 extensions=self.extensions, nodata=self.nodata,
@@ -300,9 +302,33 @@ class UCMercedDataset(RGBSceneFolderDataset):
     images are 255 or 254 px wide, so configs resize.
     Citation: Y. Yang, S. Newsam, "Bag-of-visual-words and spatial extensions for land-use
     classification", ACM SIGSPATIAL GIS 2010.
+
+    Few-shot split (the AllSpark paper's UC Merced 5-way experiments, in ``metainfo``):
+    ``novel_classes`` = beach, golfcourse, mobilehomepark, river, sparseresidential, tenniscourt;
+    ``base_classes`` = the other 15; ``class_texts`` = readable names for the language model
+    (``'golf course'``).  ``split='all'`` lists every image (few-shot pools).
     """
 
     EXTENSIONS = ('.tif', '.tiff')
+    NOVEL_CLASSES = ('beach', 'golfcourse', 'mobilehomepark', 'river', 'sparseresidential',
+                     'tenniscourt')
+    BASE_CLASSES = ('agricultural', 'airplane', 'baseballdiamond', 'buildings', 'chaparral',
+                    'denseresidential', 'forest', 'freeway', 'harbor', 'intersection',
+                    'mediumresidential', 'overpass', 'parkinglot', 'runway', 'storagetanks')
+    CLASS_TEXTS = dict(
+        agricultural='agricultural field', baseballdiamond='baseball diamond',
+        denseresidential='dense residential area', golfcourse='golf course',
+        mediumresidential='medium residential area', mobilehomepark='mobile home park',
+        parkinglot='parking lot', sparseresidential='sparse residential area',
+        storagetanks='storage tanks', tenniscourt='tennis court')
+
+    @property
+    def metainfo(self) -> dict:
+        info = super().metainfo
+        info.update(base_classes=list(self.BASE_CLASSES), novel_classes=list(self.NOVEL_CLASSES),
+                    class_texts={c: self.CLASS_TEXTS.get(c, c) for c in
+                                 self.BASE_CLASSES + self.NOVEL_CLASSES})
+        return info
 
 
 @DATASETS.register_module()

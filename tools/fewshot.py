@@ -1,0 +1,5 @@
+"""`allspark fewshot`, for a checkout: `python tools/fewshot.py -h` (see allspark/commands/fewshot.py)."""
+from allspark.commands.fewshot import main
+
+if __name__ == '__main__':
+    raise SystemExit(main())
