@@ -14,4 +14,5 @@ plugin = PluginSpec(
              'allspark_plugin_graph.metrics'],
     description='Traffic forecasting on sensor graphs (METR-LA / Los-loop CSV, METR-LA / '
                 'PEMS-BAY HDF5), 12 -> 12 steps, masked MAE/RMSE/MAPE per horizon',
+    benchmarks={'metr_la': 'allspark_plugin_graph.benchmarks.metr_la'},
 )

@@ -16,4 +16,6 @@ plugin = PluginSpec(
              'allspark_plugin_pointcloud.prompts'],
     description='3-D point clouds (ModelNet40 .npy/.h5, .ply/.pcd/.xyz/.pts, meshes, LAS/LAZ): '
                 'Point-BERT-style encoder with exact FPS',
+    benchmarks={'modelnet40': 'allspark_plugin_pointcloud.benchmarks.modelnet40',
+                'fps_timing': 'allspark_plugin_pointcloud.benchmarks.fps_timing'},
 )

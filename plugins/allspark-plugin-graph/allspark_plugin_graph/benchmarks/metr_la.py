@@ -1,39 +1,45 @@
-"""METR-LA (Los-loop subset) benchmark: AllSpark graph model vs classic baselines, in one run.
+"""METR-LA (Los-loop subset) benchmark: AllSpark graph model vs last value, time-of-day average and ridge, same chronological split.
 
-Trains ``configs/graph_metr_la.py`` through ``build_runner``, fits the baselines on the same
-chronological split (last value, time-of-day average, ridge regression on each sensor's 12 lags),
-and writes masked MAE/RMSE/MAPE at horizons 3, 6, 12 and on average, training wall time and
-inference throughput (windows/s) of each to ``<work-dir>/metr_la_benchmark.json``, plus
-``metr_la_forecast.png`` (a few sensors' test forecasts at horizon 3 and 12).
+    allspark benchmark metr_la [--data-root ../shared/data/metr_la] [--seeds 0 1 2]
+        [--config graph::metr_la.py] [--max-iters N] [--out work_dirs/benchmarks/metr_la]
 
-    OMP_NUM_THREADS=1 python tools/benchmarks/metr_la.py [--work-dir work_dirs/bench_metr_la]
+The data has one protocol split: the config's chronological train / val / test split of the
+windows (70 / 10 / 20 %).  The baselines (last value; time-of-day average of the training
+days; ridge regression on each sensor's 12 lags) are fitted once on the training windows, and
+for every training seed the config is trained through ``build_runner`` and tested once.
+Reported: masked MAE / RMSE / MAPE at horizons 3, 6, 12 and on average, training wall time and
+inference throughput (windows/s); per metric the verdict of AllSpark's *mean* over seeds against
+the strongest baseline.  Writes ``metr_la_benchmark.json`` and ``metr_la_forecast.png`` (a few
+sensors' test forecasts of the first seed at horizons 3 and 12).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
+from typing import Optional, Sequence
 
-os.environ.setdefault('OMP_NUM_THREADS', '1')
-os.environ.setdefault('MKL_NUM_THREADS', '1')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments, log_to,
+                                   prepare_allspark_config, selection_record, set_threads,
+                                   throughput, train_and_test)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from allspark.engine.runner import build_runner, load_config  # noqa: E402
-from allspark.registry import DATASETS  # noqa: E402
+DEFAULT_ROOT = '../shared/data/metr_la'
+log = log_to('metr_la')
 
 
-def timed(fn, *args):
-    t0 = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t0
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark metr_la',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/metr_la')
+    parser.add_argument('--config', default='graph::metr_la.py')
+    parser.add_argument('--max-iters', type=int, default=None, help='AllSpark iterations')
+    parser.add_argument('--no-plot', action='store_true')
+    return parser
 
 
-def plot(path: str, data: dict, preds: dict, sensors, sensor_ids, horizon_steps=(3, 12)) -> str:
+def plot(path: str, data: dict, preds: dict, sensors, sensor_ids, title: str,
+         horizon_steps=(3, 12)) -> str:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -50,79 +56,21 @@ def plot(path: str, data: dict, preds: dict, sensors, sensor_ids, horizon_steps=
             ax.set_ylabel('mph')
     axes[0, 0].legend(fontsize=7)
     axes[-1, 0].set_xlabel('test window (5-minute steps)')
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=70)
     plt.close(fig)
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/graph_metr_la.py')
-    parser.add_argument('--work-dir', default='work_dirs/bench_metr_la')
-    parser.add_argument('--data-root', default=None)
-    parser.add_argument('--max-iters', type=int, default=None)
-    parser.add_argument('--cfg-options', nargs='*', default=[],
-                        help='key=value config overrides (e.g. for a dry run)')
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.makedirs(args.work_dir, exist_ok=True)
+def _allspark_predictions(runner) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Absolute test forecasts ``(W, N, H)``, truth, mask, inference seconds."""
+    import torch
 
-    from allspark_plugin_graph.baselines import (PerSensorRidge, TimeOfDayAverage, collect,
-                                                 last_value)
-    from allspark_plugin_graph.metrics import traffic_scores
-
-    opts = {}
-    if args.data_root:
-        opts = {f'{k}_dataloader.dataset.data_root': args.data_root
-                for k in ('train', 'val', 'test')}
-    if args.max_iters:
-        opts.update({'train_cfg.max_iters': args.max_iters,
-                     'train_cfg.val_interval': args.max_iters})
-    for item in args.cfg_options:
-        key, _, value = item.partition('=')
-        opts[key] = json.loads(value) if value[:1] in '[{0123456789-' else value
-    cfg = load_config(args.config, opts)
-    results = {'machine': f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread per process'}
-
-    # ---------------------------------------------------------------- baselines
-    train_ds = DATASETS.build(dict(cfg.train_dataloader.dataset))
-    test_ds = DATASETS.build(dict(cfg.test_dataloader.dataset))
-    results['windows'] = dict(train=train_ds.summary(), test=test_ds.summary())
-    print(results['windows'], flush=True)
-    dtr, dte = collect(train_ds), collect(test_ds)
-    horizon = dte['y'].shape[-1]
-    n_test = len(dte['y'])
-    preds = {}
-    p, s = timed(last_value, dte, horizon)
-    preds['last value'] = p
-    results['last_value'] = dict(**traffic_scores(p, dte['y'], dte['mask']), train_wall_s=0.0,
-                                 infer_samples_per_s=round(n_test / max(s, 1e-9)))
-    tod, fit_s = timed(TimeOfDayAverage().fit, train_ds)
-    p, s = timed(tod.predict, dte)
-    preds['time-of-day avg'] = p
-    results['time_of_day_average'] = dict(**traffic_scores(p, dte['y'], dte['mask']),
-                                          train_wall_s=round(fit_s, 3),
-                                          infer_samples_per_s=round(n_test / max(s, 1e-9)))
-    ridge, fit_s = timed(PerSensorRidge(alpha=1.0).fit, dtr)
-    p, s = timed(ridge.predict, dte)
-    preds['ridge (12 lags)'] = p
-    results['ridge'] = dict(**traffic_scores(p, dte['y'], dte['mask']),
-                            train_wall_s=round(fit_s, 3),
-                            infer_samples_per_s=round(n_test / max(s, 1e-9)))
-    for k in ('last_value', 'time_of_day_average', 'ridge'):
-        print(k, json.dumps(results[k]), flush=True)
-
-    # ---------------------------------------------------------------- AllSpark
-    runner = build_runner(cfg, work_dir=os.path.join(args.work_dir, 'allspark'))
-    t0 = time.perf_counter()
-    runner.train()
-    train_s = time.perf_counter() - t0
     model = runner.model
     model.eval()
     out_pred, out_gt, out_mask = [], [], []
-    t0 = time.perf_counter()
-    with torch.no_grad():
+    with Timer() as t, torch.no_grad():
         for batch in runner.test_dataloader:
             for o in model.test_step(batch):
                 pr = np.asarray(o['pred_seq'], dtype=np.float64)[:, 0, :, 0]  # (N, H)
@@ -130,33 +78,88 @@ def main() -> None:
                 out_pred.append(pr + anchor)
                 out_gt.append(np.asarray(o['gt_seq'], dtype=np.float64)[..., 0] + anchor)
                 out_mask.append(np.asarray(o['gt_mask'], dtype=bool)[..., 0])
-    infer_s = time.perf_counter() - t0
-    pred = np.stack(out_pred)
-    scores = traffic_scores(pred, np.stack(out_gt), np.stack(out_mask))
-    scores.update(train_wall_s=round(train_s, 1), train_iters=int(cfg.train_cfg.max_iters),
-                  batch_size=int(cfg.train_dataloader.batch_size),
-                  infer_samples_per_s=round(len(pred) / infer_s, 2), config=args.config)
-    results['allspark'] = scores
-    print('allspark', json.dumps(scores), flush=True)
-    assert np.allclose(np.stack(out_gt), dte['y'], atol=1e-3), 'test windows differ'
+    return np.stack(out_pred), np.stack(out_gt), np.stack(out_mask), t.seconds
 
-    # ---------------------------------------------------------------- verdict + picture
-    beat = {}
-    for base in ('last_value', 'time_of_day_average', 'ridge'):
-        for key in [k for k in scores if k.startswith(('mae', 'rmse', 'mape'))]:
-            beat[f'{key}<{base}'] = bool(scores[key] < results[base][key])
-    results['allspark_beats'] = beat
-    preds = {'AllSpark': pred, **{k: v for k, v in preds.items() if k != 'time-of-day avg'}}
-    rng = np.random.default_rng(0)
-    sensors = sorted(rng.choice(pred.shape[1], 3, replace=False).tolist())
-    results['png'] = plot(os.path.join(args.work_dir, 'metr_la_forecast.png'), dte, preds,
-                          sensors, test_ds.sensor_ids)
-    out = os.path.join(args.work_dir, 'metr_la_benchmark.json')
-    with open(out, 'w') as f:
-        json.dump(results, f, indent=1)
-    print(json.dumps(results, indent=1))
-    print('written', out)
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    from allspark.registry import DATASETS
+    from allspark_plugin_graph.baselines import (PerSensorRidge, TimeOfDayAverage, collect,
+                                                 last_value)
+    from allspark_plugin_graph.metrics import traffic_scores
+
+    os.makedirs(args.out, exist_ok=True)
+    cfg = prepare_allspark_config(args.config, data_root=args.data_root,
+                                  cfg_options=args.cfg_options)
+    split = 'chronological'
+    label = 'METR-LA (Los-loop subset), chronological 70/10/20 split'
+    metrics = [f'{m}{h}' for m in ('mae', 'rmse', 'mape') for h in ('', '_h3', '_h6', '_h12')]
+    report = BenchmarkReport(
+        'metr_la', dataset='METR-LA traffic speed (5-minute steps, 12 in -> 12 out)',
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        smoke=args.smoke, threads=args.threads, primary_metric='mae', higher_is_better=False,
+        verdict_metrics=metrics, allspark='allspark', config=args.config,
+        selection=selection_record(
+            allspark=f'{args.config}\'s settings, chosen on the validation windows (cut from '
+                     'the training period, before the test windows) in an earlier session '
+                     '(docs/results/graph.md); this run chooses nothing',
+            baselines='last value and time-of-day average: no settings; ridge: alpha 1.0, '
+                      'fixed beforehand'))
+    train_ds = DATASETS.build(dict(cfg.train_dataloader.dataset))
+    test_ds = DATASETS.build(dict(cfg.test_dataloader.dataset))
+    report.split(split, label, train=train_ds.summary(), test=test_ds.summary())
+    dtr, dte = collect(train_ds), collect(test_ds)
+    horizon, n_test = dte['y'].shape[-1], len(dte['y'])
+    preds = {}
+    with Timer() as t:
+        preds['last value'] = last_value(dte, horizon)
+    report.add(split, 'last_value', dict(**traffic_scores(preds['last value'], dte['y'],
+                                                          dte['mask']), train_wall_s=0.0,
+                                         infer_samples_per_s=throughput(n_test, t.seconds)))
+    with Timer() as t_fit:
+        tod = TimeOfDayAverage().fit(train_ds)
+    with Timer() as t:
+        p = tod.predict(dte)
+    report.add(split, 'time_of_day_average', dict(
+        **traffic_scores(p, dte['y'], dte['mask']), train_wall_s=t_fit.seconds,
+        infer_samples_per_s=throughput(n_test, t.seconds)))
+    with Timer() as t_fit:
+        ridge = PerSensorRidge(alpha=1.0).fit(dtr)
+    with Timer() as t:
+        preds['ridge (12 lags)'] = ridge.predict(dte)
+    report.add(split, 'ridge', dict(**traffic_scores(preds['ridge (12 lags)'], dte['y'],
+                                                     dte['mask']),
+                                    train_wall_s=t_fit.seconds,
+                                    infer_samples_per_s=throughput(n_test, t.seconds)))
+    max_iters = 2 if args.smoke and not args.max_iters else args.max_iters
+    for seed in args.seeds:
+        cfg = prepare_allspark_config(args.config, data_root=args.data_root, seed=seed,
+                                      max_iters=max_iters, smoke=args.smoke,
+                                      cfg_options=args.cfg_options)
+        run = train_and_test(cfg, os.path.join(args.out, f'seed{seed}'), test=False)
+        pred, gt, mask, infer_s = _allspark_predictions(run['runner'])
+        if not np.allclose(gt, dte['y'], atol=1e-3):
+            raise RuntimeError('metr_la: the AllSpark test windows differ from the baselines\'')
+        scores = dict(**traffic_scores(pred, gt, mask), train_wall_s=run['train_s'],
+                      train_iters=int(cfg.train_cfg.max_iters),
+                      batch_size=int(cfg.train_dataloader.batch_size),
+                      infer_samples_per_s=throughput(len(pred), infer_s))
+        report.add(split, 'allspark', scores, seed)
+        log(f'seed {seed}: AllSpark MAE {scores["mae"]:.3f}')
+        if seed == args.seeds[0] and not args.no_plot:
+            rng = np.random.default_rng(0)
+            sensors = sorted(rng.choice(pred.shape[1], min(3, pred.shape[1]),
+                                        replace=False).tolist())
+            png = plot(os.path.join(args.out, 'metr_la_forecast.png'), dte,
+                       {'AllSpark': pred, **preds}, sensors, test_ds.sensor_ids,
+                       f'{label}: test forecasts, seed {seed}')
+            report.split(split, label, plot=png)
+    path = report.write(os.path.join(args.out, 'metr_la_benchmark.json'))
+    print(report.table())
+    log(f'wrote {path}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())

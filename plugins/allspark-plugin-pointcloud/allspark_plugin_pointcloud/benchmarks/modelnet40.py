@@ -1,183 +1,155 @@
-"""ModelNet40 (1,600 train / 910 test objects): AllSpark (point cloud plugin) vs PointNet, one run.
+"""ModelNet40 benchmark: AllSpark (point cloud plugin) vs PointNet with the same training time, same official split.
 
-    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python tools/benchmarks/modelnet40.py \
-        --config configs/pointcloud_modelnet40_cpu.py --work-dir work_dirs/bench_modelnet40 \
-        --baseline-time same --baseline-batch-size 16
+    allspark benchmark modelnet40 [--data-root ../shared/data/modelnet40] [--seeds 0 1 2]
+        [--config pointcloud::modelnet40_cpu.py] [--epochs N]
+        [--baseline-time same] [--baseline-batch-size 16] [--out DIR]
 
-Both models train on the same 1,600 training objects with the same augmentation (the config's
-training pipeline: random anisotropic scale + translation, random point dropout) and the same
-batch size; PointNet gets the same wall-clock training budget as AllSpark took (its cosine
-learning-rate schedule follows the elapsed fraction of that budget), since the shared CPU's
-speed changes from minute to minute.  Both are
-evaluated on the same 910 test objects (1,024 points each, no augmentation).  Reported for each:
-overall accuracy (OA), mean-class accuracy (core ``ClassificationMetric``), kappa, training wall
-time (data loading included) and inference throughput over the test set (batch 64, data loading
-included, one thread).  AllSpark's test set is evaluated twice: the first pass computes every
-cloud's FPS/kNN grouping, the second reads them from the encoder's grouping cache.  Writes
-``results.json`` and both confusion matrices (PNG) into the work dir.
+The data has one protocol split (the official train / test membership of the objects present).
+For every training seed both models train on the same training objects with the same
+augmentation (the config's training pipeline) and are tested once on the same test objects
+(1,024 points, no augmentation).  PointNet gets the same wall-clock training budget as that
+seed's AllSpark run took (``--baseline-time same``; its cosine schedule follows the elapsed
+fraction of the budget, since the shared CPU's speed changes from minute to minute), or a fixed
+number of seconds, or ``none`` (all ``--baseline-epochs``).  Reported: OA with its 95 % Wilson
+interval, mean class accuracy, kappa, training wall time (data loading included) and inference
+throughput (batch 64); AllSpark's test set is evaluated twice (the second pass reads the
+encoder's FPS/kNN grouping cache).  Writes ``modelnet40_benchmark.json`` and the confusion
+matrices (PNG) into ``--out``.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
-import time
-from typing import Optional
+from typing import Optional, Sequence
 
-import torch
-from mmengine.config import DictAction
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
+                                   classification_summary, labelled_inputs, log_to,
+                                   predict_classifier, prepare_allspark_config,
+                                   selection_record, set_threads, train_and_test, wilson_ci)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from allspark.engine.runner import build_runner, load_config  # noqa: E402
-from allspark.evaluation.classification import (classification_scores,  # noqa: E402
-                                                confusion_matrix, save_confusion_png)
+DEFAULT_ROOT = '../shared/data/modelnet40'
+log = log_to('modelnet40')
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', default='configs/pointcloud_modelnet40_cpu.py')
-    parser.add_argument('--work-dir', default='work_dirs/bench_modelnet40')
-    parser.add_argument('--data-root', help="override the config's data_root")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark modelnet40',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/modelnet40')
+    parser.add_argument('--config', default='pointcloud::modelnet40_cpu.py')
+    parser.add_argument('--epochs', type=int, default=None, help='AllSpark epochs')
     parser.add_argument('--baseline-epochs', type=int, default=200,
                         help='at most this many epochs (see --baseline-time)')
     parser.add_argument('--baseline-time', default='same',
-                        help="PointNet's wall-clock training budget in seconds, or 'same' (as "
-                             "long as AllSpark's training took) or 'none' (run all epochs)")
+                        help="PointNet's training budget in seconds, 'same' (as long as that "
+                             "seed's AllSpark training) or 'none' (run all epochs)")
     parser.add_argument('--baseline-batch-size', type=int, default=16)
     parser.add_argument('--baseline-lr', type=float, default=1e-3)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config entries (e.g. a quick check with '
-                             'train_dataloader.dataset.indices=32)')
-    parser.add_argument('--threads', type=int, default=1, help='torch threads (default 1)')
     parser.add_argument('--skip-allspark', action='store_true')
     parser.add_argument('--skip-baseline', action='store_true')
-    return parser.parse_args()
+    return parser
 
 
-def log(msg: str) -> None:
-    print(f'[modelnet40 {time.strftime("%H:%M:%S")}] {msg}', flush=True)
+def run_allspark(args, seed: int, work_dir: str, png: str) -> dict:
+    cfg = prepare_allspark_config(args.config, data_root=args.data_root, seed=seed,
+                                  max_epochs=1 if args.smoke and not args.epochs
+                                  else args.epochs, smoke=args.smoke,
+                                  cfg_options=args.cfg_options)
+    cfg.test_evaluator.confusion_png = png
+    run = train_and_test(cfg, work_dir)
+    runner, metrics = run['runner'], run['metrics']
+    with Timer() as warm:  # the grouping cache is warm now
+        metrics_warm = runner.test()
+    grouper = runner.model.encoders['pointcloud'].grouper
+    n_train, n_test = len(runner.train_dataloader.dataset), len(runner.test_dataloader.dataset)
+    epochs = cfg.train_cfg.max_epochs
+    correct = int(round(metrics['accuracy'] * n_test / 100.0))
+    return dict(accuracy=metrics['accuracy'], mean_class_accuracy=metrics['mean_class_accuracy'],
+                kappa=metrics['kappa'], correct=correct, total=n_test,
+                accuracy_ci95_wilson=wilson_ci(correct, n_test),
+                same_metrics_with_cache={k: float(v) for k, v in metrics_warm.items()}
+                == {k: float(v) for k, v in metrics.items()},
+                epochs=epochs, batch_size=cfg.train_dataloader.batch_size,
+                train_time_s=run['train_s'], train_samples_per_s=n_train * epochs / run['train_s'],
+                inference_samples_per_s_cold=n_test / run['test_s'],
+                inference_samples_per_s=n_test / warm.seconds,
+                grouping_cache_hits=grouper.cache_hits, grouping_cache_misses=grouper.cache_misses,
+                params_trainable=run['params_trainable'], params_total=run['params_total'],
+                confusion_png=png)
 
 
-def _data_options(args) -> dict:
-    options = dict(args.cfg_options)
-    if args.data_root:
-        options.update({f'{k}.dataset.data_root': args.data_root
-                        for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')})
-    return options
-
-
-def run_allspark(args, work_dir: str) -> dict:
-    cfg = load_config(args.config, _data_options(args))
-    cfg.test_evaluator.confusion_png = os.path.join(work_dir, 'confusion_modelnet40_allspark.png')
-    # Evaluate after training only (runner.test below), never as a validation inside training.
-    cfg.val_dataloader = cfg.val_evaluator = cfg.val_cfg = None
-    cfg.train_cfg.pop('val_interval', None)
-    runner = build_runner(cfg, work_dir=work_dir)
-    log(f'AllSpark: training {cfg.train_cfg.max_epochs} epochs ({args.config})')
-    start = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - start
-    n_train = len(runner.train_dataloader.dataset)
-    log(f'AllSpark: trained in {train_time:.0f} s; testing (grouping cache cold)')
-    start = time.perf_counter()
-    metrics = runner.test()
-    cold = time.perf_counter() - start
-    log('AllSpark: testing again (grouping cache warm)')
-    start = time.perf_counter()
-    metrics_warm = runner.test()
-    warm = time.perf_counter() - start
-    model = runner.model
-    grouper = model.encoders['pointcloud'].grouper
-    n_test = len(runner.test_dataloader.dataset)
-    result = dict(
-        model=f'AllSpark (PointTransformerEncoder -> '
-              f'{cfg.model.modalities.pointcloud.bridge.type} -> MiniLM-L6 frozen -> '
-              f'LinearClsHead)', config=args.config, epochs=cfg.train_cfg.max_epochs,
-        batch_size=cfg.train_dataloader.batch_size,
-        accuracy=metrics['accuracy'], mean_class_accuracy=metrics['mean_class_accuracy'],
-        kappa=metrics['kappa'], same_metrics_with_cache=metrics_warm == metrics,
-        train_time_s=train_time, train_samples_per_s=n_train * cfg.train_cfg.max_epochs / train_time,
-        test_samples=n_test, inference_samples_per_s_cold=n_test / cold,
-        inference_samples_per_s=n_test / warm, grouping_cache_hits=grouper.cache_hits,
-        grouping_cache_misses=grouper.cache_misses,
-        params_trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
-        params_total=sum(p.numel() for p in model.parameters()),
-        confusion_png=cfg.test_evaluator.confusion_png)
-    log(f'AllSpark: {json.dumps(result)}')
-    return result
-
-
-def run_baseline(args, work_dir: str, budget: Optional[float]) -> dict:
-    from mmengine.registry import DefaultScope
-
+def run_baseline(args, seed: int, budget: Optional[float], png: str) -> dict:
+    from allspark.evaluation.classification import confusion_matrix, save_confusion_png
     from allspark.registry import DATASETS
-    from allspark_plugin_pointcloud.baselines import predict_pointnet, train_pointnet
+    from allspark_plugin_pointcloud.baselines import train_pointnet
 
-    cfg = load_config(args.config, _data_options(args))
-    if DefaultScope.get_current_instance() is None:
-        DefaultScope.get_instance('modelnet40_benchmark', scope_name='allspark')
+    cfg = prepare_allspark_config(args.config, data_root=args.data_root,
+                                  cfg_options=args.cfg_options)
     train_set = DATASETS.build(cfg.train_dataloader.dataset)
     test_set = DATASETS.build(cfg.test_dataloader.dataset)
     classes = train_set.classes
-    log(f'PointNet (no T-nets): training for at most {args.baseline_epochs} epochs'
-        + (f' or {budget:.0f} s' if budget else ''))
-    model, info = train_pointnet(train_set, len(classes), args.baseline_epochs,
+    epochs = 1 if args.smoke else args.baseline_epochs
+    log(f'PointNet seed {seed}: at most {epochs} epochs' + (f' or {budget:.0f} s' if budget
+                                                             else ''))
+    model, info = train_pointnet(train_set, len(classes), epochs,
                                  batch_size=args.baseline_batch_size, lr=args.baseline_lr,
-                                 time_budget_s=budget, log=log)
-    train_time = info['train_time_s']
-    start = time.perf_counter()
-    gt, pred, _ = predict_pointnet(model, test_set, batch_size=64)
-    test_time = time.perf_counter() - start
-    cm = confusion_matrix(gt, pred, len(classes))
-    png = os.path.join(work_dir, 'confusion_modelnet40_pointnet.png')
-    save_confusion_png(cm, classes, png, title='PointNet (no T-nets), ModelNet40 910 test objects')
-    scores = classification_scores(cm)
-    result = dict(model='PointNet without T-nets (3-64-64-64-128-1024, FC 512-256-40)',
-                  epochs=info['epochs'], iterations=info['iterations'],
-                  time_budget_s=budget, batch_size=args.baseline_batch_size,
-                  accuracy=scores['accuracy'], mean_class_accuracy=scores['mean_class_accuracy'],
-                  kappa=scores['kappa'], train_time_s=train_time,
-                  train_samples_per_s=info['samples_seen'] / train_time,
-                  test_samples=len(gt), inference_samples_per_s=len(gt) / test_time,
-                  params_trainable=sum(p.numel() for p in model.parameters()),
-                  confusion_png=png)
-    log(f'PointNet: {json.dumps(result)}')
-    return result
+                                 seed=seed, time_budget_s=budget, log=log)
+    with Timer() as t:
+        out = predict_classifier(model, test_set, to_xy=labelled_inputs('pointcloud'))
+    scores = classification_summary(out['gt'], out['pred'], len(classes))
+    save_confusion_png(confusion_matrix(out['gt'], out['pred'], len(classes)), classes, png,
+                       title=f'PointNet (no T-nets), ModelNet40 {len(test_set)} test objects, '
+                             f'seed {seed}')
+    return dict(**scores, epochs=info['epochs'], iterations=info['iters'],
+                time_budget_s=budget, batch_size=args.baseline_batch_size,
+                train_time_s=info['train_time_s'],
+                train_samples_per_s=info['samples_seen'] / info['train_time_s'],
+                inference_samples_per_s=len(out['gt']) / t.seconds,
+                params_trainable=sum(p.numel() for p in model.parameters()), confusion_png=png)
 
 
-def main():
-    args = parse_args()
-    torch.set_num_threads(args.threads)
-    work_dir = os.path.abspath(args.work_dir)
-    os.makedirs(work_dir, exist_ok=True)
-    results = dict(machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start', torch_threads=args.threads,
-                   platform=platform.platform(), started=time.strftime('%Y-%m-%d %H:%M:%S'),
-                   command=' '.join(sys.argv))
-    out = os.path.join(work_dir, 'results.json')
-    if not args.skip_allspark:
-        results['allspark'] = run_allspark(args, os.path.join(work_dir, 'allspark'))
-        with open(out, 'w') as f:
-            json.dump(results, f, indent=2)
-    if not args.skip_baseline:
-        budget = None
-        if args.baseline_time == 'same':
-            budget = results['allspark']['train_time_s'] if 'allspark' in results else None
-        elif args.baseline_time != 'none':
-            budget = float(args.baseline_time)
-        results['pointnet'] = run_baseline(args, work_dir, budget)
-    results['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
-    with open(out, 'w') as f:
-        json.dump(results, f, indent=2)
-    log(f'results written to {out}')
-    for name in ('allspark', 'pointnet'):
-        if name in results:
-            r = results[name]
-            log(f'{name:9s} OA {r["accuracy"]:.2f}  mean-class {r["mean_class_accuracy"]:.2f}  '
-                f'train {r["train_time_s"]:.0f} s  inference {r["inference_samples_per_s"]:.1f} '
-                f'samples/s')
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    split = 'official'
+    report = BenchmarkReport(
+        'modelnet40', dataset='ModelNet40 (1,024-point clouds, official split membership)',
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
+        higher_is_better=True, verdict_metrics=['accuracy', 'mean_class_accuracy'],
+        allspark='allspark', config=args.config, baseline_time=args.baseline_time,
+        selection=selection_record(
+            allspark=f'{args.config}\'s settings, fixed beforehand (docs/results/'
+                     'pointcloud.md); this run chooses nothing',
+            baselines=f'PointNet without T-nets, Adam lr {args.baseline_lr}, batch '
+                      f'{args.baseline_batch_size}, budget {args.baseline_time}, fixed '
+                      'beforehand'))
+    report.split(split, 'ModelNet40, official train/test split (objects present)')
+    for seed in args.seeds:
+        r = None
+        if not args.skip_allspark:
+            r = run_allspark(args, seed, os.path.join(args.out, f'seed{seed}'),
+                             os.path.join(args.out, f'confusion_allspark_seed{seed}.png'))
+            report.add(split, 'allspark', r, seed)
+            log(f'seed {seed}: AllSpark OA {r["accuracy"]:.2f}% ({r["train_time_s"]:.0f} s)')
+        if not args.skip_baseline:
+            budget = None
+            if args.baseline_time == 'same':
+                budget = r['train_time_s'] if r else None
+            elif args.baseline_time != 'none':
+                budget = float(args.baseline_time)
+            b = run_baseline(args, seed, budget,
+                             os.path.join(args.out, f'confusion_pointnet_seed{seed}.png'))
+            report.add(split, 'pointnet', b, seed)
+            log(f'seed {seed}: PointNet OA {b["accuracy"]:.2f}%')
+    runs = report.data['splits'][split]['runs']
+    report.split(split, report.data['splits'][split]['label'],
+                 test_objects=next(iter(runs.values()))[0]['total'] if runs else None)
+    path = report.write(os.path.join(args.out, 'modelnet40_benchmark.json'))
+    print(report.table())
+    log(f'wrote {path}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())
