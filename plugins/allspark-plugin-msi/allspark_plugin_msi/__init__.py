@@ -13,4 +13,5 @@ plugin = PluginSpec(
              'allspark_plugin_msi.transforms', 'allspark_plugin_msi.prompts',
              'allspark_plugin_msi.colocated', 'allspark_plugin_msi.s2_100k'],
     description='multispectral (Sentinel-2) scenes: band-count-aware timm ViT, EuroSAT-MS',
+    benchmarks={'eurosat': 'allspark_plugin_msi.benchmarks.eurosat'},
 )

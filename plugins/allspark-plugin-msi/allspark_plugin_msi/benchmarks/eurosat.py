@@ -1,155 +1,138 @@
-"""EuroSAT-MS benchmark: AllSpark (MSI plugin) vs a random forest on per-band mean/std and a
-from-scratch timm ResNet-18, same split (the data's train/ and test/ folders), one run.
+"""EuroSAT-MS benchmark: AllSpark (MSI plugin) vs a random forest on band statistics and a from-scratch ResNet-18, same split.
 
-    OMP_NUM_THREADS=1 python tools/benchmarks/eurosat.py [--work-dir work_dirs/bench_eurosat]
+    allspark benchmark eurosat [--data-root ../shared/data/eurosat] [--seeds 0 1 2]
+        [--config msi::eurosat.py] [--epochs N] [--baseline-epochs 25] [--out DIR]
 
-Writes ``results.json``, ``allspark_confusion.png`` and the AllSpark run's logs to the work dir.
-Accuracy comes with a 95 % Wilson interval (the test set has 40 tiles).  Training wall time is
-the whole ``runner.train()`` for AllSpark (file reading included) and the fit for the baselines
-(arrays read beforehand; reading all 200 tiles takes about a second).  Throughput is test-set
-inference in samples/s (batch 20, batches already in memory, one thread).
+The data's ``train/`` and ``test/`` folders are the split.  For every training seed: a random
+forest (500 trees) on per-band mean/std, a timm ResNet-18 from scratch (per-band normalisation
+from the training split, flips and 90-degree rotations, the core's baseline loop) and the
+AllSpark config (through ``build_runner``), each tested once.  Accuracy comes with its 95 %
+Wilson interval (the test set is small); the mean and spread are over the seeds.  Training
+wall time: the whole ``runner.train()`` for AllSpark (file reading included), the fit for the
+baselines (arrays read beforehand).  Throughput: test-set inference in samples/s.  Writes
+``eurosat_benchmark.json`` and AllSpark's confusion matrix per seed.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
+from typing import Optional, Sequence
 
-os.environ.setdefault('OMP_NUM_THREADS', '1')
-os.environ.setdefault('MKL_NUM_THREADS', '1')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
+                                   classification_summary, log_to, predict_classifier,
+                                   prepare_allspark_config, selection_record, set_threads,
+                                   throughput, train_and_test)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, REPO)
-
-
-def log(msg: str) -> None:
-    print(f'[{time.strftime("%H:%M:%S")}] {msg}', flush=True)
+DEFAULT_ROOT = '../shared/data/eurosat'
+log = log_to('eurosat')
 
 
-def run_allspark(config: str, work_dir: str, cfg_options: dict) -> dict:
-    """Train the config through ``build_runner``, test it, time inference on the test set."""
-    from allspark.engine.runner import build_runner, load_config
-
-    cfg = load_config(config, cfg_options)
-    cfg.test_evaluator = dict(cfg.test_evaluator,
-                              confusion_png=os.path.join(work_dir, 'allspark_confusion.png'))
-    runner = build_runner(cfg, work_dir=work_dir)
-    start = time.perf_counter()
-    runner.train()
-    train_s = time.perf_counter() - start
-    metrics = runner.test()
-    model = runner.model
-    model.eval()
-    batches = list(runner.test_dataloader)
-    gt, pred = [], []
-    start = time.perf_counter()
-    with torch.no_grad():
-        for batch in batches:
-            for out in model.test_step(batch):
-                gt.append(int(out['gt_label']))
-                pred.append(int(out['pred_label']))
-    infer_s = time.perf_counter() - start
-    gt, pred = np.asarray(gt), np.asarray(pred)
-    return dict(metrics=metrics, train_s=train_s, throughput=len(gt) / infer_s,
-                correct=int((gt == pred).sum()), total=len(gt),
-                trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
-                epochs=cfg.train_cfg.get('max_epochs'))
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark eurosat',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/eurosat')
+    parser.add_argument('--config', default='msi::eurosat.py')
+    parser.add_argument('--epochs', type=int, default=None, help='AllSpark epochs')
+    parser.add_argument('--baseline-epochs', type=int, default=25)
+    return parser
 
 
 def load_arrays(data_root: str, split: str):
     from allspark_plugin_msi.dataset import EuroSATDataset
 
     ds = EuroSATDataset(data_root, split)
-    xs, ys = [], []
-    for i in range(len(ds)):
-        s = ds.get_sample(i)
-        xs.append(s['msi'])
-        ys.append(s['gt_label'])
-    return np.stack(xs), np.asarray(ys), ds
+    samples = [ds.get_sample(i) for i in range(len(ds))]
+    return (np.stack([s['msi'] for s in samples]),
+            np.asarray([s['gt_label'] for s in samples]), ds)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/msi_eurosat.py')
-    parser.add_argument('--data-root', default='../shared/data/eurosat')
-    parser.add_argument('--work-dir', default='work_dirs/bench_eurosat')
-    parser.add_argument('--epochs', type=int, default=None, help='AllSpark epochs (config)')
-    parser.add_argument('--baseline-epochs', type=int, default=25)
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.makedirs(args.work_dir, exist_ok=True)
+def run_allspark(args, seed: int, work_dir: str) -> dict:
+    import torch
+
+    cfg = prepare_allspark_config(args.config, data_root=args.data_root, seed=seed,
+                                  max_epochs=1 if args.smoke and not args.epochs
+                                  else args.epochs, smoke=args.smoke,
+                                  cfg_options=args.cfg_options)
+    cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
+        work_dir, 'allspark_confusion.png'))
+    run = train_and_test(cfg, work_dir)
+    model = run['runner'].model
+    model.eval()
+    batches = list(run['runner'].test_dataloader)
+    gt, pred = [], []
+    with Timer() as t, torch.no_grad():
+        for batch in batches:
+            for out in model.test_step(batch):
+                gt.append(int(out['gt_label']))
+                pred.append(int(out['pred_label']))
+    k = int(cfg.model.head.num_classes)
+    return dict(**classification_summary(np.asarray(gt), np.asarray(pred), k),
+                train_s=run['train_s'], throughput=throughput(len(gt), t.seconds),
+                trainable_params=run['params_trainable'],
+                epochs=cfg.train_cfg.get('max_epochs'),
+                confusion_png=cfg.test_evaluator['confusion_png'])
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
+    from sklearn.ensemble import RandomForestClassifier
+
     from allspark.engine.runner import setup
-    setup()
-    from allspark.baselines import predict_classifier as predict_torch
-    from allspark.evaluation.statistics import wilson_interval
     from allspark_plugin_msi.baselines import band_stats_features, train_timm_classifier
 
-    results = {}
+    setup()
+    os.makedirs(args.out, exist_ok=True)
     x_tr, y_tr, ds_tr = load_arrays(args.data_root, 'train')
     x_te, y_te, _ = load_arrays(args.data_root, 'test')
     classes = ds_tr.classes
-    log(f'EuroSAT: {len(x_tr)} train / {len(x_te)} test tiles, {len(classes)} classes, '
-        f'{x_tr.shape[1]} bands')
-
-    # -- random forest on per-band mean / std -------------------------------------------------
-    from sklearn.ensemble import RandomForestClassifier
-    rf = RandomForestClassifier(n_estimators=500, random_state=args.seed, n_jobs=1)
-    start = time.perf_counter()
-    rf.fit(band_stats_features(x_tr), y_tr)
-    rf_train_s = time.perf_counter() - start
-    start = time.perf_counter()
-    rf_pred = rf.predict(band_stats_features(x_te))
-    rf_tp = len(x_te) / (time.perf_counter() - start)
-    results['random_forest_band_stats'] = dict(correct=int((rf_pred == y_te).sum()),
-                                               total=len(y_te), train_s=rf_train_s,
-                                               throughput=rf_tp)
-    log(f'random forest: {100 * np.mean(rf_pred == y_te):.1f}%')
-
-    # -- ResNet-18 from scratch (timm), per-band normalisation from the training split ----------
+    split = 'train_test_folders'
+    label = f'EuroSAT-MS subset ({len(x_tr)} train / {len(x_te)} test tiles, ' \
+            f'{len(classes)} classes)'
+    log(label)
+    baseline_epochs = 1 if args.smoke else args.baseline_epochs
+    trees = 20 if args.smoke else 500
+    report = BenchmarkReport(
+        'eurosat', dataset='EuroSAT-MS (13-band Sentinel-2 GeoTIFF tiles)',
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
+        higher_is_better=True, allspark='allspark', config=args.config,
+        selection=selection_record(
+            allspark=f'{args.config}\'s settings, fixed beforehand (docs/results/msi.md); this '
+                     'run chooses nothing',
+            baselines=f'random forest {trees} trees on band mean/std; ResNet-18 from scratch, '
+                      f'{baseline_epochs} epochs, AdamW lr 1e-3: fixed beforehand'))
+    report.split(split, label, train_tiles=len(x_tr), test_tiles=len(x_te), classes=classes)
     stats = ds_tr.stats()['inputs']['msi']
     mean = np.asarray(stats['mean'], np.float32)[:, None, None]
     std = np.asarray(stats['std'], np.float32)[:, None, None]
-    log(f'ResNet-18 from scratch, {args.baseline_epochs} epochs')
-    net, net_train_s = train_timm_classifier(
-        'resnet18', (x_tr - mean) / std, y_tr, len(classes), epochs=args.baseline_epochs,
-        seed=args.seed, log=log)
-    net_pred, net_tp = predict_torch(net, ((x_te - mean) / std).astype(np.float32))
-    results['resnet18_scratch'] = dict(correct=int((net_pred == y_te).sum()), total=len(y_te),
-                                       train_s=net_train_s, throughput=net_tp,
-                                       epochs=args.baseline_epochs)
-    log(f'ResNet-18: {100 * np.mean(net_pred == y_te):.1f}% in {net_train_s:.0f} s')
-
-    # -- AllSpark ---------------------------------------------------------------------------
-    opts = {'randomness.seed': args.seed}
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts[f'{key}.dataset.data_root'] = args.data_root
-    if args.epochs:
-        opts.update({'train_cfg.max_epochs': args.epochs, 'train_cfg.val_interval': args.epochs})
-    log(f'AllSpark: training {args.config}')
-    results['allspark'] = run_allspark(args.config, os.path.join(args.work_dir, 'allspark'),
-                                       opts)
-
-    for name, r in results.items():
-        r['accuracy'] = 100 * r['correct'] / r['total']
-        r['accuracy_ci95_wilson'] = wilson_interval(r['correct'], r['total'])
-    out = os.path.join(args.work_dir, 'results.json')
-    with open(out, 'w') as f:
-        json.dump(dict(dataset='EuroSAT-MS subset (16 train + 4 test per class)',
-                       machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
-                       command=' '.join(sys.argv), results=results), f, indent=2, default=float)
-    print(f'\n{"method":28s} {"acc %":>7s} {"95% CI":>15s} {"train s":>8s} {"samples/s":>10s}')
-    for name, r in results.items():
-        lo, hi = r['accuracy_ci95_wilson']
-        print(f'{name:28s} {r["accuracy"]:7.1f} {f"[{lo:.1f}, {hi:.1f}]":>15s} '
-              f'{r["train_s"]:8.1f} {r["throughput"]:10.1f}')
-    print(f'written: {out}')
+    for seed in args.seeds:
+        rf = RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=1)
+        with Timer() as t_fit:
+            rf.fit(band_stats_features(x_tr), y_tr)
+        with Timer() as t_pred:
+            rf_pred = rf.predict(band_stats_features(x_te))
+        report.add(split, 'random_forest_band_stats', dict(
+            **classification_summary(y_te, rf_pred, len(classes)), train_s=t_fit.seconds,
+            throughput=throughput(len(x_te), t_pred.seconds)), seed)
+        net, net_train_s = train_timm_classifier(
+            'resnet18', (x_tr - mean) / std, y_tr, len(classes), epochs=baseline_epochs,
+            seed=seed, log=log)
+        out = predict_classifier(net, (((x_te - mean) / std).astype(np.float32), y_te),
+                                 batch_size=20)
+        report.add(split, 'resnet18_scratch', dict(
+            **classification_summary(y_te, out['pred'], len(classes)), train_s=net_train_s,
+            throughput=out['samples_per_s'], epochs=baseline_epochs), seed)
+        r = run_allspark(args, seed, os.path.join(args.out, f'seed{seed}'))
+        report.add(split, 'allspark', r, seed)
+        log(f'seed {seed}: AllSpark {r["accuracy"]:.1f}%')
+    path = report.write(os.path.join(args.out, 'eurosat_benchmark.json'))
+    print(report.table())
+    log(f'wrote {path}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())
