@@ -14,4 +14,5 @@ plugin = PluginSpec(
              'allspark_plugin_code.heads', 'allspark_plugin_code.metrics'],
     description='CodeSearchNet/CodeXGLUE jsonl(.gz): code <-> documentation retrieval (MRR), '
                 'documentation generation with a causal language model',
+    benchmarks={'codesearchnet_ruby': 'allspark_plugin_code.benchmarks.codesearchnet_ruby'},
 )

@@ -13,4 +13,5 @@ plugin = PluginSpec(
              'allspark_plugin_language.transforms', 'allspark_plugin_language.prompts'],
     description='text classification (IMDB aclImdb layout, CSV text/label), '
                 'text fed to the language model through its own tokenizer',
+    benchmarks={'imdb': 'allspark_plugin_language.benchmarks.imdb'},
 )

@@ -13,4 +13,5 @@ plugin = PluginSpec(
              'allspark_plugin_rgb.transforms', 'allspark_plugin_rgb.prompts'],
     description='RGB scenes: any timm backbone as token encoder (EVA-g in the paper), '
                 'UC Merced / NWPU-RESISC45 class folders',
+    benchmarks={'ucmerced': 'allspark_plugin_rgb.benchmarks.ucmerced'},
 )

@@ -1,88 +1,70 @@
-"""UC Merced benchmark: AllSpark (RGB plugin, CPU default: small ViT from scratch) vs a
-from-scratch timm ResNet-18, on the same seeded split, one run.
+"""UC Merced benchmark: AllSpark (RGB plugin, CPU default: small ViT from scratch) vs a from-scratch ResNet-18, same seeded split.
 
-    OMP_NUM_THREADS=1 python tools/benchmarks/ucmerced.py [--work-dir work_dirs/bench_ucmerced]
+    allspark benchmark ucmerced [--data-root ../shared/data/ucmerced] [--seeds 0 1 2]
+        [--split-seed 0] [--train-ratio 0.5] [--classes all|novel|a,b,c]
+        [--config rgb::ucmerced.py] [--epochs N] [--baseline-epochs 25] [--out DIR]
 
 Protocol on the 240-image copy in ../shared/data/ucmerced (15 classes x 4 images, six few-shot
-novel classes x 30): all 21 classes, a seeded (``--seed 0``) stratified 50 % split per class ->
-120 train / 120 test images (2 + 2 per base class, 15 + 15 per novel class); the split is written
-to the work dir (``split_train.txt``, ``split_test.txt``).  Images are resized to 96 px.
-Reported: overall accuracy with a 95 % Wilson interval, mean class accuracy (AA; the test set is
-imbalanced), training wall time (AllSpark: the whole ``runner.train()``; ResNet-18: the fit on
-arrays read beforehand) and test-set inference throughput (samples/s, batch 20, one thread).
+novel classes x 30): the chosen classes, a stratified ``--train-ratio`` split per class seeded
+by ``--split-seed`` (the same for every training seed; written to ``split_train.txt`` /
+``split_test.txt``).  Images are resized to 96 px.  For every training seed both models train
+on the training images and are tested once.  Reported: OA with its 95 % Wilson interval, mean
+class accuracy (the test set is imbalanced), the accuracy on the novel-class and base-class test
+images, training wall time and test throughput (samples/s, batch 20).  Writes
+``ucmerced_benchmark.json``.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
-import time
+from typing import Optional, Sequence
 
-os.environ.setdefault('OMP_NUM_THREADS', '1')
-os.environ.setdefault('MKL_NUM_THREADS', '1')
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
+                                   classification_summary, log_to, predict_classifier,
+                                   prepare_allspark_config, selection_record, set_threads,
+                                   throughput, train_and_test, wilson_ci)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, REPO)
-
-
-def log(msg: str) -> None:
-    print(f'[{time.strftime("%H:%M:%S")}] {msg}', flush=True)
-
-
-def run_allspark(config: str, work_dir: str, cfg_options: dict) -> dict:
-    """Train the config through ``build_runner``, test it, time inference on the test set."""
-    from allspark.engine.runner import build_runner, load_config
-
-    cfg = load_config(config, cfg_options)
-    cfg.test_evaluator = dict(cfg.test_evaluator,
-                              confusion_png=os.path.join(work_dir, 'allspark_confusion.png'))
-    runner = build_runner(cfg, work_dir=work_dir)
-    start = time.perf_counter()
-    runner.train()
-    train_s = time.perf_counter() - start
-    metrics = runner.test()
-    model = runner.model
-    model.eval()
-    batches = list(runner.test_dataloader)
-    gt, pred, paths = [], [], []
-    start = time.perf_counter()
-    with torch.no_grad():
-        for batch in batches:
-            for out in model.test_step(batch):
-                gt.append(int(out['gt_label']))
-                pred.append(int(out['pred_label']))
-                paths.append(out.get('img_path'))
-    infer_s = time.perf_counter() - start
-    gt, pred = np.asarray(gt), np.asarray(pred)
-    return dict(metrics=metrics, train_s=train_s, throughput=len(gt) / infer_s,
-                correct=int((gt == pred).sum()), total=len(gt),
-                predictions=dict(img_path=paths, gt=gt.tolist(), pred=pred.tolist()),
-                trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
-                epochs=cfg.train_cfg.get('max_epochs'))
-
-
+DEFAULT_ROOT = '../shared/data/ucmerced'
 #: The six classes of the standard UC Merced few-shot test split (the AllSpark paper's novel
 #: classes); in ../shared/data/ucmerced they have 30 images each, the 15 others 4.
 NOVEL_CLASSES = ('beach', 'golfcourse', 'mobilehomepark', 'river', 'sparseresidential',
                  'tenniscourt')
+log = log_to('ucmerced')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='allspark benchmark ucmerced',
+                                     description=__doc__.splitlines()[0])
+    add_common_arguments(parser, DEFAULT_ROOT, out='work_dirs/benchmarks/ucmerced')
+    parser.add_argument('--config', default='rgb::ucmerced.py')
+    parser.add_argument('--epochs', type=int, default=None, help='AllSpark epochs')
+    parser.add_argument('--baseline-epochs', type=int, default=25)
+    parser.add_argument('--img-size', type=int, default=96)
+    parser.add_argument('--train-ratio', type=float, default=0.5)
+    parser.add_argument('--split-seed', type=int, default=0)
+    parser.add_argument('--classes', default='all',
+                        help="'all', 'novel' (the six few-shot novel classes) or a "
+                             "comma-separated list")
+    return parser
 
 
 def group_accuracy(gt: np.ndarray, pred: np.ndarray, classes: list) -> dict:
-    """Accuracy on the novel-class (30 images each) and base-class (4 each) test images."""
+    """Accuracy on the novel-class and base-class test images (with Wilson intervals)."""
     novel = np.isin(np.asarray(classes)[gt], NOVEL_CLASSES)
     out = {}
     for name, mask in (('novel_6_classes', novel), ('base_classes', ~novel)):
         if mask.any():
-            out[name] = dict(correct=int((gt[mask] == pred[mask]).sum()), total=int(mask.sum()))
+            correct, total = int((gt[mask] == pred[mask]).sum()), int(mask.sum())
+            out[f'{name}_accuracy'] = 100.0 * correct / total
+            out[f'{name}_ci95_wilson'] = wilson_ci(correct, total)
     return out
 
 
 def load_arrays(data_root: str, split: str, img_size: int, seed: int, train_ratio: float,
                 classes=None):
+    import torch
     import torch.nn.functional as F
 
     from allspark_plugin_rgb.dataset import UCMercedDataset
@@ -98,108 +80,102 @@ def load_arrays(data_root: str, split: str, img_size: int, seed: int, train_rati
     return np.stack(xs), np.asarray(ys), ds
 
 
-def mean_class_accuracy(gt: np.ndarray, pred: np.ndarray) -> float:
-    return 100 * float(np.mean([np.mean(pred[gt == c] == c) for c in np.unique(gt)]))
+def run_allspark(args, seed: int, classes, classes_all, work_dir: str) -> dict:
+    import torch
+
+    kwargs = dict(seed=args.split_seed, train_ratio=args.train_ratio)
+    if classes:
+        kwargs['classes'] = classes
+    options = dict(args.cfg_options)
+    options.update({'test_evaluator.classes': classes_all})
+    if classes:
+        options.update({'model.head.num_classes': len(classes),
+                        'test_evaluator.num_classes': len(classes)})
+    cfg = prepare_allspark_config(args.config, data_root=args.data_root, seed=seed,
+                                  max_epochs=1 if args.smoke and not args.epochs
+                                  else args.epochs, smoke=args.smoke, cfg_options=options,
+                                  dataset_kwargs=kwargs)
+    cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
+        work_dir, 'allspark_confusion.png'))
+    run = train_and_test(cfg, work_dir)
+    model = run['runner'].model
+    model.eval()
+    batches = list(run['runner'].test_dataloader)
+    gt, pred = [], []
+    with Timer() as t, torch.no_grad():
+        for batch in batches:
+            for out in model.test_step(batch):
+                gt.append(int(out['gt_label']))
+                pred.append(int(out['pred_label']))
+    gt, pred = np.asarray(gt), np.asarray(pred)
+    k = max(len(classes_all), int(cfg.model.head.num_classes))
+    return dict(**classification_summary(gt, pred, k),
+                **group_accuracy(gt, pred, classes_all), train_s=run['train_s'],
+                throughput=throughput(len(gt), t.seconds),
+                trainable_params=run['params_trainable'],
+                epochs=cfg.train_cfg.get('max_epochs'))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default='configs/rgb_ucmerced.py')
-    parser.add_argument('--data-root', default='../shared/data/ucmerced')
-    parser.add_argument('--work-dir', default='work_dirs/bench_ucmerced')
-    parser.add_argument('--epochs', type=int, default=None, help='AllSpark epochs (config)')
-    parser.add_argument('--baseline-epochs', type=int, default=25)
-    parser.add_argument('--img-size', type=int, default=96)
-    parser.add_argument('--train-ratio', type=float, default=0.5)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--classes', default='all',
-                        help="'all' (21 classes), 'novel' (the six few-shot novel classes, 30 "
-                             "images each) or a comma-separated list")
-    args = parser.parse_args()
-    classes = None if args.classes == 'all' else list(NOVEL_CLASSES) \
-        if args.classes == 'novel' else args.classes.split(',')
-    torch.set_num_threads(1)
-    os.makedirs(args.work_dir, exist_ok=True)
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    set_threads(args.threads)
     from allspark.engine.runner import setup
-    setup()
-    from allspark.baselines import predict_classifier as predict_torch
-    from allspark.evaluation.statistics import wilson_interval
     from allspark_plugin_rgb.baselines import train_timm_classifier
 
-    results = {}
-    x_tr, y_tr, ds_tr = load_arrays(args.data_root, 'train', args.img_size, args.seed,
+    setup()
+    classes = None if args.classes == 'all' else list(NOVEL_CLASSES) \
+        if args.classes == 'novel' else args.classes.split(',')
+    os.makedirs(args.out, exist_ok=True)
+    x_tr, y_tr, ds_tr = load_arrays(args.data_root, 'train', args.img_size, args.split_seed,
                                     args.train_ratio, classes)
-    x_te, y_te, ds_te = load_arrays(args.data_root, 'test', args.img_size, args.seed,
-                                    args.train_ratio, classes)
-    for split, names in ds_tr.split_lists().items():
-        if split in ('train', 'test'):
-            with open(os.path.join(args.work_dir, f'split_{split}.txt'), 'w') as f:
-                f.write('\n'.join(names) + '\n')
+    x_te, y_te, _ = load_arrays(args.data_root, 'test', args.img_size, args.split_seed,
+                                args.train_ratio, classes)
+    for name, paths in ds_tr.split_lists().items():
+        if name in ('train', 'test'):
+            with open(os.path.join(args.out, f'split_{name}.txt'), 'w') as f:
+                f.write('\n'.join(paths) + '\n')
     classes_all = ds_tr.classes
-    log(f'UC Merced: {len(x_tr)} train / {len(x_te)} test images, {len(classes_all)} classes')
-
+    split = f'classes_{args.classes}_split_seed{args.split_seed}'
+    label = (f'UC Merced subset, classes={args.classes} ({len(classes_all)}), stratified '
+             f'{args.train_ratio:.0%} split, split seed {args.split_seed}')
+    log(f'{label}: {len(x_tr)} train / {len(x_te)} test images')
+    baseline_epochs = 1 if args.smoke else args.baseline_epochs
+    report = BenchmarkReport(
+        'ucmerced', dataset='UC Merced land use (RGB)', data_root=args.data_root,
+        split_kind='split', seeds=args.seeds, argv=argv, smoke=args.smoke,
+        threads=args.threads, primary_metric='accuracy', higher_is_better=True,
+        verdict_metrics=['accuracy', 'mean_class_accuracy'], allspark='allspark',
+        config=args.config,
+        selection=selection_record(
+            allspark=f'{args.config}\'s settings, fixed beforehand (docs/results/rgb.md); this '
+                     'run chooses nothing',
+            baselines=f'ResNet-18 from scratch, {baseline_epochs} epochs, AdamW lr 1e-3, '
+                      'fixed beforehand'))
+    report.split(split, label, train_images=len(x_tr), test_images=len(x_te),
+                 classes=classes_all, split_seed=args.split_seed, train_ratio=args.train_ratio,
+                 split_files=[os.path.join(args.out, f'split_{s}.txt') for s in ('train',
+                                                                                  'test')])
     stats = ds_tr.stats()['inputs']['rgb']
     mean = np.asarray(stats['mean'], np.float32)[:, None, None]
     std = np.asarray(stats['std'], np.float32)[:, None, None]
-    log(f'ResNet-18 from scratch, {args.baseline_epochs} epochs')
-    net, net_train_s = train_timm_classifier(
-        'resnet18', (x_tr - mean) / std, y_tr, len(classes_all), epochs=args.baseline_epochs,
-        seed=args.seed, log=log)
-    net_pred, net_tp = predict_torch(net, ((x_te - mean) / std).astype(np.float32))
-    results['resnet18_scratch'] = dict(
-        correct=int((net_pred == y_te).sum()), total=len(y_te), train_s=net_train_s,
-        throughput=net_tp, epochs=args.baseline_epochs,
-        mean_class_accuracy=mean_class_accuracy(y_te, net_pred),
-        predictions=dict(img_path=[r['img_path'] for r in ds_te.samples], gt=y_te.tolist(),
-                         pred=net_pred.tolist()))
-    log(f'ResNet-18: {100 * np.mean(net_pred == y_te):.1f}% in {net_train_s:.0f} s')
-
-    opts = {'randomness.seed': args.seed}
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts[f'{key}.dataset.data_root'] = args.data_root
-        opts[f'{key}.dataset.seed'] = args.seed
-        opts[f'{key}.dataset.train_ratio'] = args.train_ratio
-        if classes:
-            opts[f'{key}.dataset.classes'] = classes
-    opts.update({'val_evaluator.classes': classes_all, 'test_evaluator.classes': classes_all})
-    if classes:
-        opts.update({'model.head.num_classes': len(classes),
-                     'val_evaluator.num_classes': len(classes),
-                     'test_evaluator.num_classes': len(classes)})
-    if args.epochs:
-        opts.update({'train_cfg.max_epochs': args.epochs, 'train_cfg.val_interval': args.epochs})
-    log(f'AllSpark: training {args.config}')
-    r = run_allspark(args.config, os.path.join(args.work_dir, 'allspark'), opts)
-    r['mean_class_accuracy'] = r['metrics'].get('mean_class_accuracy')
-    results['allspark'] = r
-
-    for name, r in results.items():
-        r['accuracy'] = 100 * r['correct'] / r['total']
-        r['accuracy_ci95_wilson'] = wilson_interval(r['correct'], r['total'])
-        p = r['predictions']
-        r['groups'] = group_accuracy(np.asarray(p['gt']), np.asarray(p['pred']), classes_all)
-        for g in r['groups'].values():
-            g['accuracy'] = 100 * g['correct'] / g['total']
-            g['accuracy_ci95_wilson'] = wilson_interval(g['correct'], g['total'])
-    out = os.path.join(args.work_dir, 'results.json')
-    with open(out, 'w') as f:
-        json.dump(dict(dataset=f'UC Merced subset, classes={args.classes} '
-                               f'({len(classes_all)}), seeded stratified '
-                               f'{args.train_ratio:.0%} split, seed {args.seed}',
-                       machine=f'{os.cpu_count()}-core CPU, load average {os.getloadavg()[0]:.1f} at start, 1 thread',
-                       command=' '.join(sys.argv), results=results), f, indent=2, default=float)
-    print(f'\n{"method":20s} {"OA %":>6s} {"95% CI":>15s} {"AA %":>6s} {"train s":>8s} '
-          f'{"samples/s":>10s}')
-    for name, r in results.items():
-        lo, hi = r['accuracy_ci95_wilson']
-        print(f'{name:20s} {r["accuracy"]:6.1f} {f"[{lo:.1f}, {hi:.1f}]":>15s} '
-              f'{r["mean_class_accuracy"]:6.1f} {r["train_s"]:8.1f} {r["throughput"]:10.1f}')
-        for gname, g in r['groups'].items():
-            lo, hi = g['accuracy_ci95_wilson']
-            print(f'    {gname:16s} {g["accuracy"]:6.1f} {f"[{lo:.1f}, {hi:.1f}]":>15s} '
-                  f'({g["correct"]}/{g["total"]})')
-    print(f'written: {out}')
+    for seed in args.seeds:
+        net, net_train_s = train_timm_classifier(
+            'resnet18', (x_tr - mean) / std, y_tr, len(classes_all), epochs=baseline_epochs,
+            seed=seed, log=log)
+        out = predict_classifier(net, (((x_te - mean) / std).astype(np.float32), y_te),
+                                 batch_size=20)
+        report.add(split, 'resnet18_scratch', dict(
+            **classification_summary(y_te, out['pred'], len(classes_all)),
+            **group_accuracy(y_te, out['pred'], classes_all), train_s=net_train_s,
+            throughput=out['samples_per_s'], epochs=baseline_epochs), seed)
+        r = run_allspark(args, seed, classes, classes_all, os.path.join(args.out, f'seed{seed}'))
+        report.add(split, 'allspark', r, seed)
+        log(f'seed {seed}: AllSpark {r["accuracy"]:.1f}%')
+    path = report.write(os.path.join(args.out, 'ucmerced_benchmark.json'))
+    print(report.table())
+    log(f'wrote {path}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(main())
