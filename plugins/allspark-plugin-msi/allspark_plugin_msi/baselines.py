@@ -1,5 +1,5 @@
 """Classic baselines for multispectral scene classification (training loop, throughput and
-confidence intervals come from the core: ``allspark.baselines``, ``allspark.evaluation.statistics``).
+confidence intervals come from the core: ``allspark.baselines`` on ``allspark.benchmarking``).
 
 * ``band_stats_features``: per-band mean and standard deviation ``(N, C, H, W) -> (N, 2C)`` for a
   random forest (scikit-learn);

@@ -7,7 +7,7 @@
 # Split (seeded, disjoint by repository): the 1,261 records are cut by whole repositories into
 # 261 training pairs and 1,000 held-out pairs (holdout_split: repos shuffled with
 # random.Random(0), taken while the training part stays <= 261 records); MRR on the 1,000.
-# python tools/benchmarks/codesearchnet_ruby.py   (trains this and scores the baselines)
+# allspark benchmark codesearchnet_ruby --seeds 0   (trains this and scores the baselines)
 _base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/codesearchnet/ruby'

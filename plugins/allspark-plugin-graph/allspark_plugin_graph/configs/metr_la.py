@@ -1,7 +1,7 @@
 # Graph plugin (plugins/allspark-plugin-graph): traffic speed forecasting on the METR-LA sensor
 # graph, Los-loop subset (the first 7 days of METR-LA, 207 sensors, 5-minute steps).
 # 12 steps in -> 12 steps out for every sensor; chronological 70/10/20 split of the windows.
-# python tools/train.py graph::metr_la.py ; benchmark: python tools/benchmarks/metr_la.py
+# python tools/train.py graph::metr_la.py ; benchmark: allspark benchmark metr_la --seeds 0
 # Full METR-LA / PEMS-BAY: speed_file='metr-la.h5' (num_nodes 207) / 'pems-bay.h5' (325).
 _base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 

@@ -6,7 +6,7 @@
 # embeddings would stay at their random initialisation; loss |e| + e^2/2 (l1_mse: L1 alone learns
 # the median and lost RMSE at horizon 12, MSE alone lost MAPE).  Chosen on the validation windows
 # (docs/results/graph.md, session 4).
-#   python tools/benchmarks/metr_la.py --config graph::metr_la_long.py
+#   allspark benchmark metr_la --seeds 0 --config graph::metr_la_long.py
 _base_ = ['./metr_la.py']
 
 max_iters = 1500

@@ -2,7 +2,7 @@
 # Stratified split, 40 % of every class's labelled pixels train, 60 % test (seed 0).
 #   python tools/train.py hsi::salinas_a.py
 #   python tools/test.py hsi::salinas_a.py work_dirs/hsi_salinas_a/epoch_20.pth
-#   python tools/benchmarks/salinas_a.py hsi::salinas_a.py   (AllSpark + RBF SVM)
+#   allspark benchmark hsi --scenes salinas_a --config salinas_a=hsi::salinas_a.py --seeds 0   (AllSpark + RBF SVM)
 # CPU size (2 cores shared by 6 developers): the paper's spectral encoder has 12 layers of one
 # token per band; here 2 layers of width 64 over 102 tokens of 2 adjacent bands (group_size=2;
 # group_size=1 is one token per band), a 2-query bridge and no prompt tokens (prompts hsi=[]:

@@ -1,6 +1,6 @@
 # HSI plugin, Salinas-A with 5 % of every class's labelled pixels for training (95 % test).
 # 100 epochs since session 5 (chosen by repeated 4-fold CV on the 268 training pixels; was 40).
-#   python tools/benchmarks/salinas_a.py hsi::salinas_a_5pct.py
+#   allspark benchmark hsi --scenes salinas_a --config salinas_a=hsi::salinas_a_5pct.py --seeds 0
 _base_ = ['./salinas_a.py']
 
 train_ratio = 0.05

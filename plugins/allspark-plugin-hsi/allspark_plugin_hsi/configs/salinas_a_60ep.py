@@ -1,7 +1,7 @@
 # Salinas-A 40 %: hsi::salinas_a.py trained 60 epochs without label smoothing and without
 # SpectralJitter (session 3's best test run, 99.59 %).  The session-4 probes on a held-out quarter
 # of the training pixels start from here (docs/results/hsi.md), e.g.
-#   python tools/benchmarks/salinas_a.py hsi::salinas_a_60ep.py --holdout 0.25 \
+#   allspark benchmark hsi --scenes salinas_a --config salinas_a=hsi::salinas_a_60ep.py --seeds 0 --holdout 0.25 \
 #       --cfg-options model.modalities.hsi.encoder.spectrum_token=True
 _base_ = ['./salinas_a.py']
 

@@ -1,8 +1,8 @@
 # Salinas-A 40 %: the model chosen in session 5 by 4-fold cross-validation on the training
 # pixels (docs/results/hsi.md): hsi_salinas_a_60ep.py (60 epochs, no label smoothing, no jitter)
 # + a token projected from the whole spectrum + Mixup (alpha 1.0) on the normalised spectra.
-#   python tools/benchmarks/salinas_a.py hsi::salinas_a_mixup.py            (+ RBF SVM)
-#   python tools/benchmarks/salinas_a.py hsi::salinas_a_mixup.py --holdout 0.25 --fold 1
+#   allspark benchmark hsi --scenes salinas_a --config salinas_a=hsi::salinas_a_mixup.py --seeds 0            (+ RBF SVM)
+#   allspark benchmark hsi --scenes salinas_a --config salinas_a=hsi::salinas_a_mixup.py --seeds 0 --holdout 0.25 --fold 1
 _base_ = ['./salinas_a_60ep.py']
 
 model = dict(

@@ -7,7 +7,7 @@
 # = MiniLM's 512 positions): the first quarter of the budget + the end of the review, where the
 # verdict usually is; 12 % of the test reviews are cut.  Head vs head+tail: docs/results/language.md.
 # 2 epochs: 1,205 s on one thread of this 2-core CPU; 86.35 % on the 2k test reviews.
-# python tools/benchmarks/imdb.py   (trains this config and the baselines in one run)
+# allspark benchmark imdb --seeds 0   (trains this config and the baselines in one run)
 _base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/imdb/aclImdb'

@@ -4,8 +4,8 @@
 # width 128; the paper's PerceiverBridge (16 queries) into the frozen MiniLM; linear head with
 # norm='batch' (without it the Perceiver run stayed at chance, see docs/results/pointcloud.md).
 # Batch 16, 35 epochs (~0.43 s per step on one thread).
-# OMP_NUM_THREADS=1 python tools/benchmarks/modelnet40.py --config pointcloud::modelnet40_cpu.py \
-#     --work-dir work_dirs/bench_modelnet40 --skip-baseline
+# OMP_NUM_THREADS=1 allspark benchmark modelnet40 --seeds 0 --config pointcloud::modelnet40_cpu.py \
+#     --out work_dirs/bench_modelnet40 --skip-baseline
 _base_ = ['./modelnet40.py']
 
 max_epochs = 35

@@ -6,8 +6,8 @@
 # regularisation with 32 groups fell to 60.7 %, with 64 groups 35 epochs reached 79.7 %, and 50
 # epochs 37.7 %: the head's BatchNorm statistics, averaged with dropout on, did not fit the
 # eval-mode features (80.0 % on the same checkpoint once recomputed), hence PreciseBNHook.
-#   python tools/benchmarks/modelnet40.py --config pointcloud::modelnet40_long.py \
-#       --work-dir work_dirs/bench_modelnet40_long --skip-baseline --threads 2
+#   allspark benchmark modelnet40 --seeds 0 --config pointcloud::modelnet40_long.py \
+#       --out work_dirs/bench_modelnet40_long --skip-baseline --threads 2
 _base_ = ['./modelnet40_cpu.py']
 
 max_epochs = 50

@@ -2,7 +2,7 @@
 # of training): sar::mstar.py cut to 5 epochs and 4 bridge queries.
 #   python tools/train.py sar::mstar_cpu.py
 #   python tools/test.py sar::mstar_cpu.py work_dirs/sar_mstar_cpu/epoch_5.pth
-#   python tools/benchmarks/mstar.py --config sar::mstar_cpu.py   (AllSpark + AConvNets)
+#   allspark benchmark mstar --conditions soc --seeds 0 --config sar::mstar_cpu.py   (AllSpark + AConvNets)
 _base_ = ['./mstar.py']
 
 max_epochs = 5

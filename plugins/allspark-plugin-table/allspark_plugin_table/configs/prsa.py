@@ -2,7 +2,7 @@
 # Random 40 % / 60 % split (seed 0) over the rows with a PM2.5 value.
 #   python tools/train.py table::prsa.py
 #   python tools/test.py table::prsa.py work_dirs/table_prsa/iter_300.pth
-#   python tools/benchmarks/prsa.py table::prsa.py        (AllSpark + gradient boosting)
+#   allspark benchmark prsa --splits random --seeds 0        (AllSpark + gradient boosting)
 # CPU budget (2 cores shared by 6 developers, load ~10; 420k rows): no prompt tokens and a
 # 1-query bridge keep the frozen MiniLM sequence at 1 token (cost grows with every token);
 # 300 iterations of batch 512 (153.6k rows drawn from the 164.8k training rows, ~0.93 epoch);

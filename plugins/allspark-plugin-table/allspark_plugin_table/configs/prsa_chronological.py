@@ -8,7 +8,7 @@
 # become the missing token (outside='missing'; unseen years already do), and training masks the
 # year and time tokens of half the rows (TableColumnDropout column_p), so the model also learns
 # to predict without them. The calendar columns (month, hour, weekday) keep the cycles.
-#   python tools/benchmarks/prsa.py table::prsa_chronological.py
+#   allspark benchmark prsa --splits chronological --seeds 0
 _base_ = ['./prsa.py']
 
 split_mode = 'chronological'

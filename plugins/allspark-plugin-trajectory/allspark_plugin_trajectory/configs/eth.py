@@ -4,7 +4,7 @@
 # Head: LayerNorm on the pooled language-model features (norm='layer'): 600 iterations gave
 # best-of-20 0.430/0.636 with it, 0.473/0.719 without, 1.85/1.88 with norm='batch'
 # (docs/results/trajectory.md).  600 iterations of 32 windows: ~200 s on one thread.
-# python tools/train.py trajectory::eth.py ; benchmark: python tools/benchmarks/eth.py --skip-k1
+# python tools/train.py trajectory::eth.py ; benchmark: allspark benchmark eth --folds eth --seeds 0 --skip-k1
 _base_ = ['allspark::_base_/default_runtime.py', 'allspark::_base_/language_model.py']
 
 data_root = '../shared/data/eth_ucy/eth'

@@ -2,4 +2,4 @@
 _base_ = ['./eth.py']
 model = dict(head=dict(num_modes=1, norm='none'))
 # the separate K = 1 model was measured (0.933/1.796) with 150 iterations and the plain head:
-# python tools/benchmarks/eth.py --k1-max-iters 150 (see docs/results/trajectory.md)
+# allspark benchmark eth --folds eth --seeds 0 --k1-max-iters 150 (see docs/results/trajectory.md)

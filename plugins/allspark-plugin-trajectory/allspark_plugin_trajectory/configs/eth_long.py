@@ -1,6 +1,6 @@
 # Trajectory, ETH fold: trajectory::eth.py trained about 2 epochs (2,000 x 32 windows)
 # instead of a third of one; for a machine that is not shared (about 8 minutes on 2 quiet cores).
-#   python tools/benchmarks/eth.py --config trajectory::eth_long.py --skip-k1
+#   allspark benchmark eth --folds eth --seeds 0 --config trajectory::eth_long.py --skip-k1
 _base_ = ['./eth.py']
 # as measured (0.462/0.695): the plain head of that time
 model = dict(head=dict(norm='none'))
