@@ -14,12 +14,13 @@ need it: use mmengine's ``AmpOptimWrapper`` on a GPU for that).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Union
 
 import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from allspark.engine.precision import default_device_type, resolve_bf16
 from allspark.registry import OPTIM_WRAPPERS
 
 
@@ -29,23 +30,30 @@ class AutocastOptimWrapper(OptimWrapper):
 
     Args:
         dtype: only ``'bfloat16'`` (see the module docstring for why not float16).
-        enabled: ``False`` makes it a plain ``OptimWrapper`` (handy to A/B the same config).
+        enabled: ``False`` makes it a plain ``OptimWrapper`` (handy to A/B the same config);
+            ``'auto'``: bfloat16 only where the device has bfloat16 matrix units (AVX512-BF16 /
+            AMX CPUs, bf16-capable GPUs): elsewhere bfloat16 is emulated and many times slower
+            than float32 (``allspark.engine.precision``; ``ALLSPARK_BF16=1/0`` overrides it).
         **kwargs: ``OptimWrapper``'s (``optimizer``, ``clip_grad``, ``accumulative_counts``).
     """
 
-    def __init__(self, dtype: str = 'bfloat16', enabled: bool = True, **kwargs) -> None:
+    def __init__(self, dtype: str = 'bfloat16', enabled: Union[bool, str] = True,
+                 **kwargs) -> None:
         if dtype not in ('bfloat16', torch.bfloat16):
             raise ValueError(f"AutocastOptimWrapper: dtype must be 'bfloat16', got {dtype!r} "
                              "(float16 needs loss scaling: use mmengine's AmpOptimWrapper on a "
                              "GPU)")
         super().__init__(**kwargs)
         self.cast_dtype = torch.bfloat16
-        self.enabled = bool(enabled)
+        self.requested = enabled
+        self.enabled = resolve_bf16(enabled, default_device_type())
 
     @contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
         param = next(model.parameters(), None)
         device_type = param.device.type if param is not None else 'cpu'
+        if isinstance(self.requested, str):  # 'auto': decided for the device the model is on
+            self.enabled = resolve_bf16(self.requested, device_type)
         with super().optim_context(model), torch.autocast(device_type, dtype=self.cast_dtype,
                                                            enabled=self.enabled):
             yield

