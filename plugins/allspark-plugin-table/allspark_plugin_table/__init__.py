@@ -12,4 +12,5 @@ plugin = PluginSpec(
     modules=['allspark_plugin_table.encoder', 'allspark_plugin_table.dataset',
              'allspark_plugin_table.transforms', 'allspark_plugin_table.prompts'],
     description='tabular rows as column tokens (TabFormer-style); PRSA air-quality regression',
+    benchmarks={'prsa': 'allspark_plugin_table.benchmarks.prsa'},
 )
