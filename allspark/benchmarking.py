@@ -315,6 +315,15 @@ def _plain(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- AllSpark runs
+def ensure_default_scope(scope: str = 'allspark') -> None:
+    """Registries resolve plain type names in ``scope`` outside a runner too (a benchmark
+    builds its baselines' datasets, with their transforms, before any runner exists)."""
+    from mmengine.registry import DefaultScope
+
+    if DefaultScope.get_current_instance() is None:
+        DefaultScope.get_instance(f'allspark_benchmark_{os.getpid()}', scope_name=scope)
+
+
 def set_run_length(cfg, length: int, by_epoch: bool) -> None:
     """A shorter (or longer) run: ``max_epochs``/``max_iters`` = ``length``, with validation
     and checkpoint intervals to match (in place).  The parameter schedule follows the run length
@@ -344,6 +353,7 @@ def prepare_allspark_config(config: str, data_root: Optional[str] = None,
     from allspark.engine.runner import load_config
 
     cfg = load_config(config, cfg_options, data_root=data_root)
+    ensure_default_scope()
     if dataset_kwargs:
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             if cfg.get(key) and cfg[key].get('dataset') is not None:

@@ -1,4 +1,4 @@
-"""CodeSearchNet Ruby code-documentation retrieval: AllSpark (zero-shot and trained) vs frozen MiniLM and TF-IDF, same held-out pairs.
+"""CodeSearchNet Ruby retrieval: AllSpark vs frozen MiniLM and TF-IDF, same held-out pairs.
 
     allspark benchmark codesearchnet_ruby [--data-root ../shared/data/codesearchnet/ruby]
         [--seeds 0 1 2] [--config code::ruby.py] [--max-iters N] [--out DIR]

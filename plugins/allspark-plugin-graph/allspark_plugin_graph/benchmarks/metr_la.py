@@ -1,4 +1,4 @@
-"""METR-LA (Los-loop subset) benchmark: AllSpark graph model vs last value, time-of-day average and ridge, same chronological split.
+"""METR-LA traffic: AllSpark vs last value, time-of-day average and ridge, same split.
 
     allspark benchmark metr_la [--data-root ../shared/data/metr_la] [--seeds 0 1 2]
         [--config graph::metr_la.py] [--max-iters N] [--out work_dirs/benchmarks/metr_la]

@@ -1,9 +1,10 @@
-"""HSI protocol: AllSpark HSI plugin vs an RBF SVM on every scene (and training fraction), same pixels, one run.
+"""HSI protocol, every scene and training fraction: AllSpark vs an RBF SVM on the same pixels.
 
     allspark benchmark hsi [--data-root ../shared/data/hsi] [--scenes salinas_a samson]
         [--config salinas_a=hsi::salinas_a_mixup.py samson=hsi::samson.py]
         [--train-ratios 0.4 0.05] [--seeds 0 1 2] [--epochs N] [--out DIR]
-    allspark benchmark hsi --scenes salinas_a --holdout 0.25 --fold 0   (selection: CV on training pixels)
+    allspark benchmark hsi --scenes salinas_a --holdout 0.25 --fold 0
+        (selection: CV on the training pixels)
 
 Scenes: the sub-folders of ``--data-root`` that have a config (``--config SCENE=CONFIG``, by
 default ``hsi::<scene>.py`` when the HSI plugin ships one); a scene folder without one is listed

@@ -1,4 +1,4 @@
-"""IMDB sentiment benchmark (aclImdb layout): AllSpark vs TF-IDF and frozen-MiniLM logistic regressions, same split.
+"""IMDB sentiment: AllSpark vs TF-IDF and frozen-MiniLM logistic regressions, same split.
 
     allspark benchmark imdb [--data-root ../shared/data/imdb/aclImdb] [--seeds 0 1 2]
         [--config language::imdb.py] [--max-iters N] [--skip-frozen] [--out DIR]

@@ -1,4 +1,4 @@
-"""EuroSAT-MS benchmark: AllSpark (MSI plugin) vs a random forest on band statistics and a from-scratch ResNet-18, same split.
+"""EuroSAT-MS: AllSpark vs a random forest and a from-scratch ResNet-18, same split.
 
     allspark benchmark eurosat [--data-root ../shared/data/eurosat] [--seeds 0 1 2]
         [--config msi::eurosat.py] [--epochs N] [--baseline-epochs 25] [--out DIR]

@@ -1,4 +1,4 @@
-"""ModelNet40 benchmark: AllSpark (point cloud plugin) vs PointNet with the same training time, same official split.
+"""ModelNet40: AllSpark vs PointNet with the same training time, same official split.
 
     allspark benchmark modelnet40 [--data-root ../shared/data/modelnet40] [--seeds 0 1 2]
         [--config pointcloud::modelnet40_cpu.py] [--epochs N]

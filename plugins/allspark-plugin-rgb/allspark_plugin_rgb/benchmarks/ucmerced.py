@@ -1,4 +1,4 @@
-"""UC Merced benchmark: AllSpark (RGB plugin, CPU default: small ViT from scratch) vs a from-scratch ResNet-18, same seeded split.
+"""UC Merced: AllSpark (small ViT from scratch) vs a from-scratch ResNet-18, same split.
 
     allspark benchmark ucmerced [--data-root ../shared/data/ucmerced] [--seeds 0 1 2]
         [--split-seed 0] [--train-ratio 0.5] [--classes all|novel|a,b,c]

@@ -1,6 +1,7 @@
-"""MSTAR protocol: AllSpark (SAR plugin) vs an AConvNets-style CNN on SOC and every extended operating condition present.
+"""MSTAR protocol, SOC and every extended condition present: AllSpark vs an AConvNets-style CNN.
 
-    allspark benchmark mstar [--data-root ../shared/data/mstar] [--eoc-root ../shared/data/mstar_eoc]
+    allspark benchmark mstar [--data-root ../shared/data/mstar]
+        [--eoc-root ../shared/data/mstar_eoc]
         [--conditions soc eoc2_configuration scene_depression45] [--seeds 0 1 2]
         [--config sar::mstar_cpu.py] [--epochs N] [--baseline-epochs 12] [--out DIR]
 

@@ -1,4 +1,4 @@
-"""ETH-UCY leave-one-scene-out protocol: AllSpark trajectory model vs constant velocity and linear regression, every fold.
+"""ETH-UCY leave-one-scene-out protocol: AllSpark vs constant velocity and linear regression.
 
     allspark benchmark eth [--data-root ../shared/data/eth_ucy] [--folds eth univ zara2]
         [--seeds 0 1 2] [--config trajectory::eth.py] [--k1-config trajectory::eth_k1.py]
