@@ -94,10 +94,30 @@ def machine_info(threads: Optional[int] = None) -> dict:
         pass
     if info['cuda']:
         info['gpu'] = torch.cuda.get_device_name(0)
+    info.update(_git_state())
     info['summary'] = (f"{info['cpu_count']}-core CPU"
                        + (f", GPU {info['gpu']}" if info['cuda'] else ', no GPU')
                        + f", {info['torch_threads']} torch thread(s)")
     return info
+
+
+def _git_state() -> dict:
+    """The checkout's commit and whether tracked files differ from it (when run from a git
+    checkout of the project; nothing otherwise)."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(['git', '-C', root, 'rev-parse', 'HEAD'], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        changed = subprocess.run(['git', '-C', root, 'status', '--porcelain',
+                                  '--untracked-files=no'], capture_output=True, text=True,
+                                 timeout=10).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if not commit:
+        return {}
+    return dict(git_commit=commit, git_modified_files=len(changed))
 
 
 class Timer:
