@@ -172,6 +172,20 @@ def _unregister(rec: PluginRecord) -> None:
     rec.registered = {}
 
 
+def unload_plugin(name: str) -> None:
+    """Drop everything plugin ``name`` registered (classes, prompts) and forget its modules, so
+    no lookup can reach it any more (e.g. a test's temporary plugin)."""
+    import sys
+
+    rec = _records.pop(name, None)
+    if rec is None:
+        return
+    _unregister(rec)
+    for module in [m for m in sys.modules if m == rec.package or
+                   m.startswith(rec.package + '.')]:
+        del sys.modules[module]
+
+
 def entry_points() -> list[metadata.EntryPoint]:
     """Entry points of group ``allspark.plugins``, one per plugin name (first wins)."""
     seen, eps = set(), []

@@ -134,13 +134,21 @@ class AllSparkRegistry(Registry):
         entries[owner_package(owner)] = (owner, module)
         if owner is not None:
             owner.registered.setdefault(self.name, []).append(name)
+        self._tell_owners(name)
+
+    def _tell_owners(self, name: str) -> None:
+        """Put a note naming every owner of a clashing ``name`` on each owner's record."""
+        entries = self.clashes[name]
         labels = [f'{pkg}.{name} ({_owner_label(rec)})' for pkg, (rec, _) in entries.items()]
         note = (f'{name!r} in the {self.name!r} registry is registered by '
                 f'{len(entries)} owners: {", ".join(labels)}; configs of each resolve their '
                 f'own, elsewhere name one of the scoped alternatives')
         for rec, _ in entries.values():
-            if rec is not None and hasattr(rec, 'clashes') and note not in rec.clashes:
-                rec.clashes.append(note)
+            if rec is None or not hasattr(rec, 'clashes'):
+                continue
+            rec.clashes[:] = [n for n in rec.clashes if not n.startswith(f'{name!r} in the '
+                                                                          f'{self.name!r} ')]
+            rec.clashes.append(note)
 
     def drop_owner(self, record: Any) -> None:
         """Forget what ``record`` registered here (a plugin that failed provides nothing)."""
@@ -153,6 +161,10 @@ class AllSparkRegistry(Registry):
                 self._module_dict[name], self.owners[name] = module, rec
             if len(entries) <= 1:
                 del self.clashes[name]
+                for rec, _ in entries.values():
+                    if rec is not None and hasattr(rec, 'clashes'):
+                        rec.clashes[:] = [n for n in rec.clashes
+                                          if not n.startswith(f'{name!r} in the {self.name!r} ')]
         for name, owner in list(self.owners.items()):
             if owner is record:
                 self._module_dict.pop(name, None)
@@ -171,6 +183,7 @@ class AllSparkRegistry(Registry):
                 entries[record.package] = (record, module)
                 if name not in record.registered.get(self.name, []):
                     record.registered.setdefault(self.name, []).append(name)
+                self._tell_owners(name)
 
     # ----------------------------------------------------------------- lookup
     def _family(self) -> list['AllSparkRegistry']:

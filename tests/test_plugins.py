@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from allspark import plugins
-from allspark.registry import ENCODERS, UnknownTypeError
+from allspark.registry import ENCODERS, AmbiguousTypeError, UnknownTypeError
 from tests.plugin_env import PluginSandbox, make_distribution, write_module
 
 GOOD = '''
@@ -94,15 +94,36 @@ def test_core_trains_with_a_broken_plugin_installed(plugin_root, tmp_path, repo_
     assert 'accuracy' in metrics
 
 
-def test_two_plugins_registering_one_name_is_an_error_naming_both(plugin_root):
+def test_two_plugins_registering_one_name_both_work_and_both_are_named(plugin_root):
     make_plugin(plugin_root, 'first', cls='ClashEncoder')
     make_plugin(plugin_root, 'second', cls='ClashEncoder')
     with PluginSandbox(plugin_root):
         recs = {r.name: r for r in plugins.records()}
-        failed = [r for r in recs.values() if r.status == 'broken']
-        assert len(failed) == 1
-        msg = failed[0].error
-        assert 'allspark-plugin-t-first' in msg and 'allspark-plugin-t-second' in msg
+        assert recs['first'].status == 'ok' and recs['second'].status == 'ok'
+        for name in ('first', 'second'):
+            note = ' '.join(recs[name].clashes)
+            assert 'allspark-plugin-t-first' in note and 'allspark-plugin-t-second' in note
+        first = ENCODERS.get('allspark_plugin_t_first.ClashEncoder')
+        second = ENCODERS.get('allspark_plugin_t_second.ClashEncoder')
+        assert first is not second
+        with pytest.raises(AmbiguousTypeError) as err:
+            ENCODERS.get('ClashEncoder')
+        assert 'allspark_plugin_t_first.ClashEncoder' in str(err.value)
+        assert 'allspark_plugin_t_second.ClashEncoder' in str(err.value)
+        plugins.unload_plugin('first')
+        plugins.unload_plugin('second')
+
+
+def test_one_plugin_registering_two_classes_under_one_name_is_broken(plugin_root):
+    pkg = make_plugin(plugin_root, 'twice', cls='TwiceEncoder')
+    with open(os.path.join(plugin_root, pkg, 'encoder.py'), 'a') as f:
+        f.write(ENCODER.format(cls='TwiceEncoder').replace('class TwiceEncoder',
+                                                           'class TwiceEncoder2'
+                                                           ).replace(
+            '@ENCODERS.register_module()', "@ENCODERS.register_module(name='TwiceEncoder')"))
+    with PluginSandbox(plugin_root):
+        rec = plugins.get_record('twice')
+        assert rec.status == 'broken' and 'registered twice' in rec.error
 
 
 def test_disable_one_plugin_and_autoload(plugin_root, monkeypatch):
@@ -131,3 +152,6 @@ def test_cli_lists_plugins(plugin_root):
     assert out.returncode == 0, out.stderr
     assert 'delta' in out.stdout and 'DeltaEncoder' in out.stdout
     assert 'kaput' in out.stdout and 'broken' in out.stdout
+    check = subprocess.run([sys.executable, '-m', 'allspark.cli', 'plugins', '--check'],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1 and 'kaput' in check.stdout
