@@ -2,7 +2,10 @@
 import importlib
 import pkgutil
 
+from allspark._lazy_imports import defer_peft
 from allspark.version import API_VERSION, __version__
+
+defer_peft()  # peft only where LoRA is configured (allspark/_lazy_imports.py says why)
 
 _SUBPACKAGES = ('allspark.models', 'allspark.datasets', 'allspark.evaluation', 'allspark.engine')
 _registered = False

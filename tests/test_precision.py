@@ -40,8 +40,18 @@ def test_bf16_is_fast_follows_the_cpu_flags(monkeypatch):
     precision.bf16_is_fast.cache_clear()
 
 
+@pytest.fixture
+def fast_cpu_bf16(monkeypatch):
+    """Pretend the CPU has AVX512-BF16 (where eager attention wins under bfloat16)."""
+    monkeypatch.delenv('ALLSPARK_ATTENTION', raising=False)
+    monkeypatch.setattr(precision, 'bf16_is_fast', lambda device_type='cpu': True)
+
+
 def test_attention_rule(monkeypatch):
     monkeypatch.delenv('ALLSPARK_ATTENTION', raising=False)
+    monkeypatch.setattr(precision, 'bf16_is_fast', lambda device_type='cpu': False)
+    assert attention_implementation('cpu', torch.bfloat16) == 'sdpa'   # emulated bf16: SDPA
+    monkeypatch.setattr(precision, 'bf16_is_fast', lambda device_type='cpu': True)
     assert attention_implementation('cpu', torch.bfloat16) == 'eager'
     assert attention_implementation('cpu', torch.float32) == 'sdpa'
     assert attention_implementation('cuda', torch.bfloat16) == 'sdpa'
@@ -50,8 +60,7 @@ def test_attention_rule(monkeypatch):
     assert attention_implementation('cpu', torch.bfloat16) == 'sdpa'
 
 
-def test_language_model_switches_attention_per_call(tiny_lm_dir, monkeypatch):
-    monkeypatch.delenv('ALLSPARK_ATTENTION', raising=False)
+def test_language_model_switches_attention_per_call(tiny_lm_dir, fast_cpu_bf16):
     torch.manual_seed(0)
     lm = HFLanguageModel(name_or_path=tiny_lm_dir)
     x = torch.randn(2, 6, lm.hidden_size)
@@ -94,7 +103,7 @@ def test_eager_bridge_attention_equals_multihead_attention(kv_dim):
     torch.testing.assert_close(eager_multihead_attention(attn, q, kv2, pad)[1], got[1])
 
 
-def test_bridge_uses_eager_attention_under_cpu_bf16(monkeypatch):
+def test_bridge_uses_eager_attention_under_cpu_bf16(monkeypatch, fast_cpu_bf16):
     torch.manual_seed(0)
     bridge = PerceiverBridge(16, 32, num_queries=4, depth=1, num_heads=4)
     calls = []

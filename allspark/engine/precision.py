@@ -16,8 +16,11 @@ config always wins).
 Attention: PyTorch's CPU scaled-dot-product attention (SDPA) backward is ~8x slower in bfloat16
 than in float32 (20.4 ms vs 2.5 ms per MiniLM layer call on an AVX512-BF16 CPU, issue 16), while
 plain (eager) attention -- two matmuls and a softmax -- runs at bfloat16 matmul speed.  So under
-bfloat16 on a CPU the language model and the bridges use eager attention, and SDPA everywhere
-else (``attention_implementation``).  ``ALLSPARK_ATTENTION=eager`` / ``=sdpa`` overrides it.
+bfloat16 on a CPU with bfloat16 units the language model and the bridges use eager attention.
+Where bfloat16 is emulated the eager matmuls are the slow part instead: on the AVX2-only EPYC,
+one MiniLM attention call (B 32, 12 heads, 21 tokens) forward+backward takes 114 ms with SDPA and
+201 ms eager in bfloat16 (67 / 80 ms in float32), so SDPA stays (``attention_implementation``;
+``docs/benchmarks.md``).  ``ALLSPARK_ATTENTION=eager`` / ``=sdpa`` overrides it.
 """
 from __future__ import annotations
 
@@ -81,7 +84,8 @@ def attention_implementation(device_type: str, dtype: torch.dtype,
     env = os.environ.get('ALLSPARK_ATTENTION', '').strip().lower()
     if env in ('eager', 'sdpa'):
         return env
-    if device_type == 'cpu' and dtype in (torch.bfloat16, torch.float16):
+    if device_type == 'cpu' and dtype in (torch.bfloat16, torch.float16) \
+            and bf16_is_fast('cpu'):
         return 'eager'
     return 'sdpa'
 
