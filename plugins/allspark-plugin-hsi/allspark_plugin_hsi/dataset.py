@@ -77,6 +77,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import check_integer_labels, check_values
 from allspark.registry import DATASETS
 
 SALINAS_CLASSES = {1: 'Brocoli_green_weeds_1', 10: 'Corn_senesced_green_weeds',
@@ -142,6 +143,8 @@ def _mat_names(variables: dict, count: int) -> Optional[list]:
 def _envi_class_names(path: str) -> Optional[list]:
     """``class names = {...}`` of an ENVI header next to ``path`` (or ``path`` itself)."""
     import re
+    if path.lower().endswith(('.tif', '.tiff')):  # a GeoTIFF has no ENVI header
+        return None
     stem = path[:-4] if path.lower().endswith('.hdr') else os.path.splitext(path)[0]
     for header in (stem + '.hdr', path + '.hdr'):
         if os.path.exists(header):
@@ -438,7 +441,10 @@ class HSIPixelDataset(BaseDataset):
                        f'{int((~labelled).sum())} mixed pixel(s) left out')
         else:
             gt = np.nan_to_num(gt.astype(np.float64), nan=-1 if ignore is None else ignore)
-            gt = gt.astype(np.int64)
+            # 1.5 or 2**40 is a corrupt map, not a class: refuse it instead of truncating
+            gt = check_integer_labels(gt, self.gt_path, gt_layout.split(':')[0],
+                                      min_value=-2 ** 15, max_value=2 ** 16,
+                                      where='(row, col)')
             if file_names and file_names[0].lower() == 'unclassified':
                 ignore = 0  # the ENVI header names class 0 "Unclassified"
             labelled = np.ones(gt.shape, bool) if ignore is None else gt != ignore
@@ -451,6 +457,13 @@ class HSIPixelDataset(BaseDataset):
                 bad_band |= cube == np.float32(value)
         bad = bad_band.any(2)
         n_bad = int((bad & labelled).sum())
+        cube_field = layout.split(':')[0]
+        if labelled.any() and not (labelled & ~bad).any():
+            raise DataError(f'{self.image_path}: field {cube_field!r}: every one of the '
+                            f'{int(labelled.sum())} labelled pixels has NaN/inf/nodata values; '
+                            f'expected finite spectra')
+        check_values(cube[~bad], self.image_path, cube_field, 'hsi_radiance',
+                     where='valid pixel value')
         if n_bad and self.nodata_policy == 'error':
             r, c = map(int, np.argwhere(bad & labelled)[0])
             raise DataError(f'{self.image_path}: pixel (row {r}, col {c}) has NaN/nodata values '
