@@ -362,14 +362,17 @@ def prepare_allspark_config(config: str, data_root: Optional[str] = None,
                             max_epochs: Optional[int] = None, smoke: bool = False,
                             cfg_options: Optional[dict] = None,
                             dataset_kwargs: Optional[dict] = None,
-                            evaluate_during_training: bool = False):
+                            evaluate_during_training: bool = False,
+                            keep_validation: bool = False):
     """Load ``config`` (a path or ``<plugin>::<file>.py``) for a benchmark run.
 
     ``data_root``: every dataset reads it (the core's ``--data-root`` rewrite).  ``seed``:
     ``randomness.seed``.  ``max_iters`` / ``max_epochs``: a shorter run (the core scales the
     schedule with it).  ``dataset_kwargs``: set on every dataloader's dataset.  ``smoke``: a
     tiny random language model, batch size at most 4, logging every iteration.  Validation
-    during training is switched off unless asked (the benchmark tests once, after training)."""
+    during training is switched off unless asked (the benchmark tests once, after training);
+    ``keep_validation`` keeps the validation loader for one ``runner.val()`` after training
+    (model selection on the validation split, see :func:`select_on_validation`)."""
     from allspark.engine.runner import load_config
 
     cfg = load_config(config, cfg_options, data_root=data_root)
@@ -385,7 +388,14 @@ def prepare_allspark_config(config: str, data_root: Optional[str] = None,
         set_run_length(cfg, max_iters, by_epoch=False)
     if max_epochs is not None and by_epoch:
         set_run_length(cfg, max_epochs, by_epoch=True)
-    if not evaluate_during_training:
+    if keep_validation and not cfg.get('val_dataloader'):
+        raise ValueError(f'{config}: selection on the validation split needs a val_dataloader, '
+                         'and this config has none')
+    if keep_validation:
+        run = cfg.train_cfg.get('max_epochs') or cfg.train_cfg.get('max_iters')
+        cfg.train_cfg.val_interval = int(run) + 1  # never during training: once, after it
+        cfg.val_cfg = cfg.get('val_cfg') or dict()
+    elif not evaluate_during_training:
         cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
         cfg.train_cfg.pop('val_interval', None)
         cfg.train_cfg.pop('val_begin', None)
@@ -420,6 +430,65 @@ def train_and_test(cfg, work_dir: str, test: bool = True) -> dict:
             out['metrics'] = {k: _plain(v) for k, v in runner.test().items()}
         out['test_s'] = t_test.seconds
     return out
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--select KEY=V1,V2 ...``: a grid of AllSpark config values chosen on the validation
+    split (cut from the training data), never on the test split."""
+    parser.add_argument('--select', nargs='+', default=[], metavar='KEY=V1,V2',
+                        help='choose these config values per split on its validation split '
+                             '(training data only), then test the chosen setting once per seed')
+    parser.add_argument('--select-metric', default=None,
+                        help='validation metric that decides (default: the primary metric)')
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list]:
+    """``['a.b=1,2', 'c=x,y']`` -> ``{'a.b': [1, 2], 'c': ['x', 'y']}`` (Python literals where
+    they parse, strings otherwise)."""
+    import ast
+
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition('=')
+        if not sep or not key or not values:
+            raise ValueError(f'--select expects KEY=V1,V2,..., got {item!r}')
+        parsed = []
+        for v in values.split(','):
+            try:
+                parsed.append(ast.literal_eval(v))
+            except (ValueError, SyntaxError):
+                parsed.append(v)
+        grid[key] = parsed
+    return grid
+
+
+def grid_candidates(grid: dict[str, list]) -> list[dict]:
+    """Every combination of the grid's values (``[{}]`` for an empty grid)."""
+    import itertools
+
+    keys = list(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def select_on_validation(candidates: Sequence[dict], evaluate: Callable[[dict], dict],
+                         metric: str, higher_is_better: bool,
+                         data: str = 'the validation split (training data only)') -> tuple:
+    """Score every candidate setting with ``evaluate(options) -> validation metrics`` and keep
+    the best on ``metric``.  Returns ``(chosen options, record)``; the record (for the JSON) lists
+    every candidate's validation metrics, the metric, the data used and the choice."""
+    scored = []
+    for options in candidates:
+        metrics = {k: _plain(v) for k, v in evaluate(dict(options)).items()}
+        if metric not in metrics:
+            raise KeyError(f'select_on_validation: no {metric!r} in the validation metrics '
+                           f'({sorted(metrics)})')
+        scored.append(dict(options=dict(options), validation=metrics))
+    pick = max if higher_is_better else min
+    best = pick(scored, key=lambda c: c['validation'][metric])
+    record = dict(method='grid search, each candidate trained once and scored on ' + data,
+                  metric=metric, higher_is_better=higher_is_better, candidates=scored,
+                  chosen=best['options'], test_data_used=False)
+    return best['options'], record
 
 
 def selection_record(allspark: str, baselines: str, **more: str) -> dict:

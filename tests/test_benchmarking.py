@@ -8,7 +8,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from allspark.benchmarking import (BenchmarkReport, aggregate, mean_ci, predict_classifier,
+from allspark.benchmarking import (BenchmarkReport, aggregate, grid_candidates, mean_ci,
+                                   parse_grid, predict_classifier, select_on_validation,
                                    set_run_length, train_classifier, wilson_ci)
 
 
@@ -105,3 +106,26 @@ def test_baseline_loop_on_a_dataset_and_time_budget():
     assert info['iters'] < 10_000 * 6 and info['time_budget_s'] == 0.3
     with pytest.raises(ValueError, match='optimizer'):
         train_classifier(slow, (x, y), epochs=1, optimizer='sgd', log=None)
+
+
+def test_selection_grid_and_choice_on_validation_only():
+    grid = parse_grid(['model.head.norm=layer,none', 'train_cfg.max_iters=100,200'])
+    assert grid == {'model.head.norm': ['layer', 'none'], 'train_cfg.max_iters': [100, 200]}
+    cands = grid_candidates(grid)
+    assert len(cands) == 4 and {'model.head.norm': 'none', 'train_cfg.max_iters': 200} in cands
+    assert grid_candidates({}) == [{}]
+    seen = []
+
+    def evaluate(options):  # a stand-in validation score: lower is better
+        seen.append(options)
+        return dict(ade=(0.3 if options['model.head.norm'] == 'layer' else 0.5)
+                    - options['train_cfg.max_iters'] / 10_000)
+
+    chosen, record = select_on_validation(cands, evaluate, 'ade', higher_is_better=False)
+    assert chosen == {'model.head.norm': 'layer', 'train_cfg.max_iters': 200}
+    assert len(seen) == 4 and record['test_data_used'] is False
+    assert [c['options'] for c in record['candidates']] == cands
+    with pytest.raises(ValueError, match='KEY=V1,V2'):
+        parse_grid(['no_equals'])
+    with pytest.raises(KeyError, match='fde'):
+        select_on_validation(cands[:1], evaluate, 'fde', higher_is_better=False)

@@ -38,3 +38,23 @@ def test_eth_benchmark_runs_every_fold_and_labels_outputs(tmp_path):
         assert 'allspark_k1' not in split['runs']
         assert os.path.getsize(split['plot']) > 1000
     assert report['mean_over_splits']['constant_velocity']['ade']['splits'] == 2
+
+
+def test_eth_benchmark_selects_on_the_validation_scenes(tmp_path):
+    """--select: each candidate trains once and is scored on the fold's val/ scenes; the
+    choice (never made on test data) is what the seeds train, and the JSON records all of it."""
+    root = make_eth_ucy(str(tmp_path / 'eth_ucy'), folds=('zara2',))
+    out = tmp_path / 'out'
+    assert eth.main(['--data-root', root, '--seeds', '0', '--smoke', '--max-iters', '2',
+                     '--skip-k1', '--no-plot', '--select', 'model.head.hidden_dim=16,32',
+                     '--cfg-options', 'val_dataloader.dataset.subsample=1',
+                     '--out', str(out)]) == 0
+    report = json.loads((out / 'eth_benchmark.json').read_text())
+    sel = report['splits']['zara2']['selection']
+    assert sel['metric'] == 'ade' and sel['test_data_used'] is False
+    assert [c['options'] for c in sel['candidates']] == [{'model.head.hidden_dim': 16},
+                                                        {'model.head.hidden_dim': 32}]
+    scores = [c['validation']['ade'] for c in sel['candidates']]
+    assert sel['chosen'] == sel['candidates'][scores.index(min(scores))]['options']
+    assert "val/ scenes" in sel['method'] and 'chosen per fold' in report['selection']['allspark']
+    assert len(report['splits']['zara2']['runs']['allspark_k20']) == 1

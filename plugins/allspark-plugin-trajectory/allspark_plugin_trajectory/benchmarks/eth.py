@@ -14,7 +14,11 @@ run, mean / std / 95 % t interval over seeds, the verdict of AllSpark's *mean* a
 strongest baseline on ADE, FDE, ADE K=1, FDE K=1; the mean over folds) and, per fold,
 ``tracks_<fold>.png`` (a few test pedestrians of the first seed, titled with the fold).
 
-Settings are the configs' (fixed beforehand, not chosen here); nothing is chosen on test data.
+Settings are the configs' (fixed beforehand) unless ``--select KEY=V1,V2 ...`` is given: then,
+per fold, every combination is trained (first seed) and scored on the fold's ``val/`` scenes,
+the held-out part of its training scenes, and the best on ADE (``--select-metric``) is what the
+seeds train and test; every candidate's validation scores are in ``splits.<fold>.selection``.
+Nothing is ever chosen on test data.
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ from typing import Optional, Sequence
 import numpy as np
 
 from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   split_choices, throughput, train_and_test)
+                                   add_selection_arguments, grid_candidates, parse_grid,
+                                   prepare_allspark_config, select_on_validation,
+                                   selection_record, set_threads, split_choices, throughput,
+                                   train_and_test)
 
 DEFAULT_ROOT = '../shared/data/eth_ucy'
 METRICS = ('ade', 'fde', 'ade_k1', 'fde_k1')
@@ -53,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='shorter AllSpark runs (the schedule is scaled with them)')
     parser.add_argument('--k1-max-iters', type=int, default=None)
     parser.add_argument('--no-plot', action='store_true')
+    add_selection_arguments(parser)
     return parser
 
 
@@ -132,6 +139,24 @@ def run_baselines(fold_root: str, config: str, cfg_options: Optional[dict] = Non
     return results, cv, info
 
 
+def select_for_fold(args, grid: dict, fold_root: str, work_dir: str) -> tuple[dict, dict]:
+    """Choose the K = 20 config's ``--select`` values on the fold's ``val/`` scenes (the held-out
+    part of its training scenes; the test scene is never seen), training with the first seed."""
+    def evaluate(options: dict) -> dict:
+        name = '_'.join(f'{k.split(".")[-1]}{v}' for k, v in options.items()) or 'default'
+        cfg = prepare_allspark_config(
+            args.config, data_root=fold_root, seed=args.seeds[0], smoke=args.smoke,
+            max_iters=None if 'train_cfg.max_iters' in options else args.max_iters,
+            cfg_options={**args.cfg_options, **options}, keep_validation=True)
+        run = train_and_test(cfg, os.path.join(work_dir, name), test=False)
+        return run['runner'].val()
+
+    return select_on_validation(grid_candidates(grid), evaluate, args.select_metric or 'ade',
+                                higher_is_better=False,
+                                data="the fold's val/ scenes (held-out part of its training "
+                                     'scenes)')
+
+
 def plot_fold(path: str, label: str, items: list, cv: np.ndarray, k1_items: Optional[list]
               ) -> str:
     from allspark_plugin_trajectory.visualize import plot_tracks
@@ -157,6 +182,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     folds = split_choices(args.folds, available_folds(args.data_root), 'ETH-UCY folds')
     os.makedirs(args.out, exist_ok=True)
     models = ['allspark_k20'] + ([] if args.skip_k1 else ['allspark_k1'])
+    grid = parse_grid(args.select)
     report = BenchmarkReport(
         'eth', dataset='ETH-UCY (leave one scene out; observe 8, predict 12 steps)',
         data_root=args.data_root, split_kind='fold', seeds=args.seeds, argv=argv,
@@ -166,9 +192,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      **({} if args.skip_k1 else dict(allspark_k1=args.k1_config))),
         max_iters=dict(allspark_k20=args.max_iters, allspark_k1=args.k1_max_iters),
         selection=selection_record(
-            allspark='the configs\' settings, fixed beforehand (chosen in earlier sessions on '
-                     'the ETH fold, see docs/results/trajectory.md); nothing is chosen in '
-                     'this run',
+            allspark=(f'K = 20: {sorted(grid)} chosen per fold on its validation split '
+                      '(splits.<fold>.selection); the rest ' if grid else '')
+            + 'the configs\' settings, fixed beforehand (chosen in earlier sessions on '
+              'the ETH fold, see docs/results/trajectory.md)',
             baselines='no settings (constant velocity); linear regression: least squares with '
                       'a fixed ridge of 1e-3, fitted on the fold\'s training windows only'))
     for fold in folds:
@@ -181,10 +208,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             report.add(fold, name, scores)
             print(f'[eth] {label} {name}: ADE {scores["ade"]:.3f} FDE {scores["fde"]:.3f}',
                   flush=True)
+        k20_options = dict(args.cfg_options)
+        if grid:
+            chosen, record = select_for_fold(args, grid, fold_root,
+                                             os.path.join(args.out, fold, 'select'))
+            report.split(fold, label, selection=record)
+            k20_options.update(chosen)
+            print(f'[eth] {label}: chosen on validation {chosen}', flush=True)
         for seed in args.seeds:
             work = os.path.join(args.out, fold, f'seed{seed}')
-            k20, items = run_allspark(args.config, fold_root, seed, args.max_iters, args.smoke,
-                                      os.path.join(work, 'k20'), args.cfg_options)
+            k20, items = run_allspark(args.config, fold_root, seed,
+                                      None if 'train_cfg.max_iters' in k20_options
+                                      else args.max_iters, args.smoke,
+                                      os.path.join(work, 'k20'), k20_options)
             report.add(fold, 'allspark_k20', k20, seed)
             print(f'[eth] {label} seed {seed} K=20: ADE {k20["ade"]:.3f} / K=1 head '
                   f'{k20["ade_k1"]:.3f}', flush=True)
