@@ -54,11 +54,11 @@ def smoke_config(config, work_dir: str, max_iters: int = 3, batch_size: int = 4,
     if isinstance(config, str):
         from allspark.config import load_config
 
-        cfg = load_config(config)
+        cfg = load_config(config, cfg_options)  # data_root= reaches every dataset
     else:
         cfg = copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
     if tiny_lm:
         cfg.model.language_model = tiny_language_model_cfg()

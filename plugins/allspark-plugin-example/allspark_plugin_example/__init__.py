@@ -12,4 +12,5 @@ plugin = PluginSpec(
     modules=['allspark_plugin_example.encoder', 'allspark_plugin_example.dataset',
              'allspark_plugin_example.transforms', 'allspark_plugin_example.prompts'],
     description='1-D waveform classification from CSV files (plugin guide example)',
+    benchmarks={'waveform': 'allspark_plugin_example.benchmarks.waveform'},
 )

@@ -1,0 +1,1 @@
+"""Benchmarks of the example plugin (``allspark benchmark waveform``)."""
