@@ -392,6 +392,14 @@ def prepare_allspark_config(config: str, data_root: Optional[str] = None,
         raise ValueError(f'{config}: selection on the validation split needs a val_dataloader, '
                          'and this config has none')
     if keep_validation:
+        val, test = cfg.val_dataloader.get('dataset', {}), (cfg.get('test_dataloader') or
+                                                            {}).get('dataset', {})
+        if (val.get('split') == test.get('split') and val.get('data_root') == test.get(
+                'data_root') and val.get('ann_file') == test.get('ann_file')):
+            raise ValueError(f'{config}: its validation split is its test split '
+                             f'({val.get("data_root")}, split={val.get("split")!r}); choosing '
+                             'settings on it would use test data. Give the config a '
+                             'validation split cut from the training data')
         run = cfg.train_cfg.get('max_epochs') or cfg.train_cfg.get('max_iters')
         cfg.train_cfg.val_interval = int(run) + 1  # never during training: once, after it
         cfg.val_cfg = cfg.get('val_cfg') or dict()

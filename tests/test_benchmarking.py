@@ -129,3 +129,18 @@ def test_selection_grid_and_choice_on_validation_only():
         parse_grid(['no_equals'])
     with pytest.raises(KeyError, match='fde'):
         select_on_validation(cands[:1], evaluate, 'fde', higher_is_better=False)
+
+
+def test_selection_refuses_a_validation_split_that_is_the_test_split(tmp_path):
+    from allspark.benchmarking import prepare_allspark_config
+
+    cfg = tmp_path / 'val_is_test.py'
+    cfg.write_text(
+        "data_root = 'd'\n"
+        "model = dict(type='AllSpark')\n"
+        "train_cfg = dict(by_epoch=True, max_epochs=2)\n"
+        "train_dataloader = dict(dataset=dict(type='X', data_root=data_root, split='train'))\n"
+        "val_dataloader = dict(dataset=dict(type='X', data_root=data_root, split='test'))\n"
+        "test_dataloader = val_dataloader\n")
+    with pytest.raises(ValueError, match='validation split is its test split'):
+        prepare_allspark_config(str(cfg), keep_validation=True)
