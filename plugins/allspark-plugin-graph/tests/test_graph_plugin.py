@@ -62,7 +62,9 @@ def test_plugin_is_discovered():
     rec = plugins.get_record('graph')
     assert rec is not None and rec.status == 'ok', plugins.format_report()
     assert rec.modalities == ['graph']
-    assert ENCODERS.get('STAEGraphEncoder') is not None
+    from allspark_plugin_graph.encoder import STAEGraphEncoder
+
+    assert ENCODERS.get('STAEGraphEncoder') is STAEGraphEncoder
 
 
 def test_windows_split_and_stats(tmp_path):

@@ -26,8 +26,12 @@ def test_plugin_is_discovered():
     assert rec.modalities == ['pointcloud'] and rec.package == 'allspark_plugin_pointcloud'
     # (other tests may have imported the modules first, so check the registries themselves)
     assert ENCODERS.get('PointTransformerEncoder').__module__ == 'allspark_plugin_pointcloud.encoder'
-    assert DATASETS.get('ModelNet40Dataset') and DATASETS.get('ModelNet40H5Dataset')
-    assert TRANSFORMS.get('PointCloudScaleTranslate') and TRANSFORMS.get('PointCloudRandomDropout')
+    from allspark_plugin_pointcloud import dataset, dataset_h5, transforms
+
+    assert DATASETS.get('ModelNet40Dataset') is dataset.ModelNet40Dataset
+    assert DATASETS.get('ModelNet40H5Dataset') is dataset_h5.ModelNet40H5Dataset
+    assert TRANSFORMS.get('PointCloudScaleTranslate') is transforms.PointCloudScaleTranslate
+    assert TRANSFORMS.get('PointCloudRandomDropout') is transforms.PointCloudRandomDropout
 
 
 def test_datasets_and_policy(tmp_path):

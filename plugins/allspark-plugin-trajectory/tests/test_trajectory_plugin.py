@@ -61,7 +61,9 @@ def test_plugin_is_discovered():
     rec = plugins.get_record('trajectory')
     assert rec is not None and rec.status == 'ok', plugins.format_report()
     assert rec.modalities == ['trajectory']
-    assert ENCODERS.get('TrajTransformerEncoder') is not None
+    from allspark_plugin_trajectory.encoder import TrajTransformerEncoder
+
+    assert ENCODERS.get('TrajTransformerEncoder') is TrajTransformerEncoder
 
 
 def test_windows_and_short_tracks(tmp_path):
