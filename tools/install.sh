@@ -22,4 +22,4 @@ for plugin in plugins/allspark-plugin-*/; do
     case "$plugin" in *allspark-plugin-example/) continue ;; esac  # the guide's example
     $PIP -e "$plugin"
 done
-allspark plugins
+allspark plugins --check
