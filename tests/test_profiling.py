@@ -1,0 +1,66 @@
+"""``allspark benchmark CONFIG``: the profile's parts are all there and consistent (behaviour, not
+timings), the command and the tools wrapper reach it, and a training start imports no peft."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from allspark import profiling
+
+
+def test_profile_of_the_quickstart(tmp_path, repo_root, tiny_lm_dir):
+    out = tmp_path / 'bench'
+    rc = profiling.main([os.path.join(repo_root, 'configs', 'quickstart.py'), '--tiny-lm',
+                         '--iters', '2', '--rounds', '1', '--warmup', '1', '--num-batches', '2',
+                         '--batch-size', '4', '--workers', '0', '--loader-batches', '2',
+                         '--out', str(out)])
+    assert rc == 0
+    files = list(out.glob('*.json'))
+    assert len(files) == 1
+    r = json.loads(files[0].read_text())
+    assert r['batch_size'] == 4 and r['training_precision'] == 'float32'
+    ts = r['train_step']
+    assert ts['hand']['n'] == 2 and ts['runner']['n'] == 2
+    assert ts['overhead_ratio'] == pytest.approx(ts['runner']['median'] / ts['hand']['median'])
+    comps = r['forward_backward']['components']
+    assert {'encoder.image', 'bridge.image', 'language_model', 'head'} <= set(comps)
+    # every FLOP-bearing component is counted, and the parts add up to the whole step
+    assert comps['language_model']['flops'] > 0 and comps['bridge.image']['flops'] > 0
+    assert sum(c['flops'] for c in comps.values()) >= r['forward_backward']['flops']
+    limit = r['matmul_limit']
+    assert limit['gemm_flops'] > 0 and limit['float32']['gflops'] > 0 \
+        and limit['bfloat16']['gflops'] > 0
+    assert r['inference']['samples_per_s'] > 0 and r['peak_memory_mb'] > 0
+    assert r['loader']['workers']['0']['samples'] == 8   # 2 batches of 4
+
+
+def test_gemm_recorder_and_flop_counter_agree():
+    a, b = torch.randn(6, 5), torch.randn(5, 7)
+    gemms = profiling.record_gemms(lambda: (a @ b, torch.bmm(a[None], b[None])))
+    assert gemms == {('mm', 1, 6, 5, 7): 1, ('bmm', 1, 6, 5, 7): 1}
+    assert profiling.count_flops(lambda: a @ b) == 2 * 6 * 5 * 7
+    s = profiling.summarize([3.0, 1.0, 2.0])
+    assert s['median'] == 2.0 and s['min'] == 1.0 and s['n'] == 3
+
+
+def test_benchmark_command_and_wrapper_reach_the_profiler(monkeypatch, repo_root):
+    seen = []
+    monkeypatch.setattr(profiling, 'main', lambda argv=None: seen.append(argv) or 0)
+    from allspark.commands import benchmark
+    assert benchmark.main(['configs/quickstart.py', '--iters', '3']) == 0
+    assert seen == [['configs/quickstart.py', '--iters', '3']]
+    source = open(os.path.join(repo_root, 'tools', 'benchmark.py')).read()
+    assert 'from allspark.profiling import main' in source and 'sys.path' not in source
+
+
+def test_a_training_start_imports_no_peft(repo_root):
+    code = ('import sys, allspark.engine.runner, mmengine.runner, allspark.models.allspark; '
+            'print("peft" in sys.modules)')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('ALLSPARK_EAGER_PEFT', None)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=repo_root, env=env, timeout=300)
+    assert out.stdout.strip().splitlines()[-1] == 'False', out.stderr[-2000:]
