@@ -84,3 +84,24 @@ class TrajRandomScale:
 
     def __call__(self, sample: dict) -> dict:
         return apply_linear(sample, np.eye(2) * np.random.uniform(self.low, self.high))
+
+
+@TRANSFORMS.register_module()
+class TrajConstantVelocityPrior:
+    """Write the constant-velocity forecast ``(T_pred, 2)`` (the last observed step repeated,
+    in the sample's current frame) under ``key``, for ``SequenceRegHead(prior_key=key)``, which
+    then learns the residual over it.  Put it last in the pipeline (after every rotation, flip
+    and scale), so that the prior is in the same frame as ``gt_seq``.
+
+    ``pred_len``: the forecast length (default: that of ``gt_seq``)."""
+
+    def __init__(self, key: str = 'seq_prior', pred_len: int | None = None):
+        self.key, self.pred_len = key, pred_len
+
+    def __call__(self, sample: dict) -> dict:
+        obs = np.asarray(sample['trajectory']['obs'], dtype=np.float32)
+        horizon = self.pred_len or int(np.asarray(sample['gt_seq']).shape[0])
+        vel = obs[-1] - obs[-2]
+        steps = np.arange(1, horizon + 1, dtype=np.float32)[:, None]
+        sample[self.key] = (obs[-1][None] + steps * vel[None]).astype(np.float32)
+        return sample
