@@ -208,13 +208,17 @@ class BenchmarkReport:
                  higher_is_better: bool, allspark: Union[str, Sequence[str]] = 'allspark',
                  argv: Optional[Sequence[str]] = None, smoke: bool = False,
                  threads: Optional[int] = None, ci_method: str = 't',
-                 verdict_metrics: Optional[Sequence[str]] = None, **extra: Any):
+                 verdict_metrics: Optional[Sequence[str]] = None, out: Optional[str] = None,
+                 **extra: Any):
         if not selection:
             raise ValueError('BenchmarkReport: a selection record (how settings were chosen) '
                              'is required')
         argv = sys.argv[1:] if argv is None else list(argv)
         self.allspark = [allspark] if isinstance(allspark, str) else list(allspark)
         self.ci_method = ci_method
+        # With ``out``, every added run rewrites <out>/<benchmark>_benchmark.json (marked
+        # complete: false), so a run stopped half-way still leaves what it measured.
+        self.autosave = os.path.join(out, f'{benchmark}_benchmark.json') if out else None
         self.verdict_metrics = list(verdict_metrics or [primary_metric])
         if primary_metric not in self.verdict_metrics:
             self.verdict_metrics.insert(0, primary_metric)
@@ -243,6 +247,8 @@ class BenchmarkReport:
         entry = self.data['splits'][split]
         record = dict(_plain(metrics), seed=seed)
         entry['runs'].setdefault(model, []).append(record)
+        if self.autosave:
+            self.write(self.autosave, complete=False)
         return record
 
     # ---------------------------------------------------------------- summary
@@ -290,10 +296,15 @@ class BenchmarkReport:
                                                if self.allspark[0] in ours else False)
         return out
 
-    def write(self, path: str) -> str:
-        """Summarise and write the JSON; returns its path."""
+    def write(self, path: Optional[str] = None, complete: bool = True) -> str:
+        """Summarise and write the JSON (to ``path``, default the ``out`` one); returns its
+        path.  ``complete=False``: a partial report written while the benchmark runs."""
+        path = path or self.autosave
+        if path is None:
+            raise ValueError('BenchmarkReport.write: no path (and no out= given)')
         self.summarise()
-        self.data['finished'] = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+        self.data['complete'] = complete
+        self.data['finished'] = time.strftime('%Y-%m-%d %H:%M:%S %Z') if complete else None
         return write_json(path, self.data)
 
     def table(self) -> str:

@@ -144,3 +144,18 @@ def test_selection_refuses_a_validation_split_that_is_the_test_split(tmp_path):
         "test_dataloader = val_dataloader\n")
     with pytest.raises(ValueError, match='validation split is its test split'):
         prepare_allspark_config(str(cfg), keep_validation=True)
+
+
+def test_report_autosaves_partial_results(tmp_path):
+    report = BenchmarkReport('demo', dataset='d', data_root=str(tmp_path), split_kind='fold',
+                             seeds=[0, 1], argv=[], primary_metric='ade', higher_is_better=False,
+                             selection=dict(allspark='fixed', baselines='none'), out=str(tmp_path))
+    report.split('a', 'Demo a')
+    report.add('a', 'allspark', dict(ade=0.5), 0)
+    partial = json.loads((tmp_path / 'demo_benchmark.json').read_text())
+    assert partial['complete'] is False and partial['finished'] is None
+    assert partial['splits']['a']['runs']['allspark'][0]['ade'] == 0.5
+    report.add('a', 'allspark', dict(ade=0.7), 1)
+    final = json.loads(open(report.write()).read())
+    assert final['complete'] is True and final['splits']['a']['aggregate']['allspark']['ade'][
+        'mean'] == pytest.approx(0.6)
