@@ -81,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             f'(disjoint by repository)'
     report = BenchmarkReport(
         'codesearchnet_ruby', dataset='CodeSearchNet Ruby (CodeXGLUE test split records)',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='mrr', higher_is_better=True,
         verdict_metrics=['mrr', f'mrr_1v{ev.num_distractors}'], config=args.config,
         allspark=['allspark', 'allspark_zero_shot', 'allspark_zero_shot_with_prompts'],

@@ -97,7 +97,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     metrics = [f'{m}{h}' for m in ('mae', 'rmse', 'mape') for h in ('', '_h3', '_h6', '_h12')]
     report = BenchmarkReport(
         'metr_la', dataset='METR-LA traffic speed (5-minute steps, 12 in -> 12 out)',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='mae', higher_is_better=False,
         verdict_metrics=metrics, allspark='allspark', config=args.config,
         selection=selection_record(

@@ -230,7 +230,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                  f'seed {args.fold_seed} (not test)' if args.holdout else 'test split')
     report = BenchmarkReport(
         'hsi', dataset='hyperspectral scenes (per-pixel classification)',
-        data_root=args.data_root, split_kind='scene', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='scene', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
         higher_is_better=True, verdict_metrics=['accuracy', 'mean_class_accuracy', 'kappa'],
         allspark='allspark', configs={s: configs[s] for s in scenes},

@@ -61,7 +61,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     split = 'train_test_folders'
     report = BenchmarkReport(
         'imdb', dataset='IMDB movie reviews (aclImdb layout), binary sentiment',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
         higher_is_better=True, allspark='allspark', config=args.config,
         selection=selection_record(

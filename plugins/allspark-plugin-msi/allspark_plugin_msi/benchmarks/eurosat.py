@@ -96,7 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     trees = 20 if args.smoke else 500
     report = BenchmarkReport(
         'eurosat', dataset='EuroSAT-MS (13-band Sentinel-2 GeoTIFF tiles)',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
         higher_is_better=True, allspark='allspark', config=args.config,
         selection=selection_record(

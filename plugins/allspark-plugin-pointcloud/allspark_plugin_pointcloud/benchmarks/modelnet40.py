@@ -114,7 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     split = 'official'
     report = BenchmarkReport(
         'modelnet40', dataset='ModelNet40 (1,024-point clouds, official split membership)',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='accuracy',
         higher_is_better=True, verdict_metrics=['accuracy', 'mean_class_accuracy'],
         allspark='allspark', config=args.config, baseline_time=args.baseline_time,

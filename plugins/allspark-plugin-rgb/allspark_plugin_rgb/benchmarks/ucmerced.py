@@ -142,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     baseline_epochs = 1 if args.smoke else args.baseline_epochs
     report = BenchmarkReport(
         'ucmerced', dataset='UC Merced land use (RGB)', data_root=args.data_root,
-        split_kind='split', seeds=args.seeds, argv=argv, smoke=args.smoke,
+        split_kind='split', seeds=args.seeds, argv=argv, out=args.out, smoke=args.smoke,
         threads=args.threads, primary_metric='accuracy', higher_is_better=True,
         verdict_metrics=['accuracy', 'mean_class_accuracy'], allspark='allspark',
         config=args.config,

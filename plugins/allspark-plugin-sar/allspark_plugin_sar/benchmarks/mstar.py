@@ -175,7 +175,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(args.out, exist_ok=True)
     report = BenchmarkReport(
         'mstar', dataset='MSTAR (8-bit JPEG magnitude chips)', data_root=args.data_root,
-        split_kind='condition', seeds=args.seeds, argv=argv, smoke=args.smoke,
+        split_kind='condition', seeds=args.seeds, argv=argv, out=args.out, smoke=args.smoke,
         threads=args.threads, primary_metric='accuracy', higher_is_better=True,
         verdict_metrics=['accuracy', 'mean_class_accuracy'], allspark='allspark',
         eoc_root=os.path.abspath(args.eoc_root) if args.eoc_root else None,

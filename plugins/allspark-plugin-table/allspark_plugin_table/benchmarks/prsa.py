@@ -64,7 +64,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     gbm_iters = 5 if args.smoke else args.gbm_iters
     report = BenchmarkReport(
         'prsa', dataset='PRSA Beijing multi-site air quality (hourly PM2.5 regression)',
-        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='split', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='rmse', higher_is_better=False,
         verdict_metrics=['rmse', 'mae'], allspark='allspark',
         configs={s: configs[s] for s in splits},

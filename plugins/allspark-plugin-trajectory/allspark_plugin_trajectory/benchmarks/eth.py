@@ -185,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     grid = parse_grid(args.select)
     report = BenchmarkReport(
         'eth', dataset='ETH-UCY (leave one scene out; observe 8, predict 12 steps)',
-        data_root=args.data_root, split_kind='fold', seeds=args.seeds, argv=argv,
+        data_root=args.data_root, split_kind='fold', seeds=args.seeds, argv=argv, out=args.out,
         smoke=args.smoke, threads=args.threads, primary_metric='ade', higher_is_better=False,
         verdict_metrics=list(METRICS), allspark=models,
         configs=dict(allspark_k20=args.config,
