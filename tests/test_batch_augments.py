@@ -61,18 +61,32 @@ def test_mixed_label_loss_is_the_weighted_sum():
     assert torch.allclose(plain, F.cross_entropy(logits, torch.tensor([0, 2, 3])))
 
 
-def test_head_without_mixup_support_refuses_mixed_batches(tiny_lm_dir):
-    model = MODELS.build(dict(
+def _mixup_model_cfg(tiny_lm_dir, head: dict, batch_augments: list) -> dict:
+    return dict(
         type='AllSpark',
-        data_preprocessor=dict(type='AllSparkDataPreprocessor', batch_augments=[
-            dict(type='Mixup', alpha=1.0, modalities=['image'])]),
+        data_preprocessor=dict(type='AllSparkDataPreprocessor', batch_augments=batch_augments),
         modalities=dict(image=dict(
             encoder=dict(type='PatchEncoder', in_chans=1, img_size=8, patch_size=4, embed_dim=16),
             bridge=dict(type='PerceiverBridge', num_queries=2, depth=1, num_heads=2))),
         language_model=dict(type='HFLanguageModel', name_or_path=tiny_lm_dir),
-        prompts=dict(image=[]), head=dict(type='LinearRegHead', out_dim=1)))
+        prompts=dict(image=[]), head=head)
+
+
+def test_mixup_with_a_head_without_mixup_support_fails_at_build(tiny_lm_dir):
+    mixup = [dict(type='Mixup', alpha=1.0, modalities=['image'])]
+    with pytest.raises(ValueError, match=r'Mixup batch augment.*head LinearRegHead.*'
+                                         r'supports_mixup=False'):
+        MODELS.build(_mixup_model_cfg(tiny_lm_dir, dict(type='LinearRegHead', out_dim=1), mixup))
+    # a head with a mixed-label loss builds with it, and a regression head builds without it
+    model = MODELS.build(_mixup_model_cfg(tiny_lm_dir, dict(type='LinearClsHead', num_classes=2),
+                                          mixup))
+    assert model.head.supports_mixup
+    model = MODELS.build(_mixup_model_cfg(tiny_lm_dir, dict(type='LinearRegHead', out_dim=1), []))
+
+    # a mixed batch that still reaches such a head (augment added after the build) is refused
     data = dict(inputs=dict(image=torch.randn(4, 1, 8, 8)),
                 data_samples=[dict(gt_label=0, gt_value=torch.zeros(1)) for _ in range(4)])
+    model.data_preprocessor.batch_augments = [Mixup(alpha=1.0, modalities=['image'])]
     with pytest.raises(ValueError, match='LinearRegHead.*supports_mixup'):
         model(**model.data_preprocessor(data, training=True), mode='loss')
 

@@ -144,6 +144,21 @@ class AllSpark(BaseModel):
         self.head = HEADS.build(head)
         if hasattr(self.head, 'bind_language_model'):  # e.g. heads that decode with the LM
             self.head.bind_language_model(self.language_model)
+        self._check_batch_augments()
+
+    def _check_batch_augments(self) -> None:
+        """A batch augment that mixes labels (``Mixup``) needs a head with a mixed-label loss:
+        refuse the pair when the model is built, not at the first training step."""
+        head = type(self.head).__name__
+        for augment in getattr(self.data_preprocessor, 'batch_augments', None) or []:
+            if getattr(augment, 'mixes_labels', False) and \
+                    not getattr(self.head, 'supports_mixup', False):
+                raise ValueError(
+                    f'AllSpark: the data preprocessor has a {type(augment).__name__} batch '
+                    f'augment, which mixes labels, but head {head} has no mixed-label loss '
+                    f'(supports_mixup=False); remove the augment from '
+                    f'model.data_preprocessor.batch_augments or use a head that supports it, '
+                    f'e.g. LinearClsHead')
 
     # ------------------------------------------------------------------ features
     def _prompt_embeds(self, prompt: str, batch: int, device) -> torch.Tensor:

@@ -31,6 +31,10 @@ class Mixup:
         prob: probability that a batch is mixed at all.
     """
 
+    #: adds ``mix_gt_label`` / ``mix_lam`` to the data samples: the model then needs a head with
+    #: ``supports_mixup = True`` and checks that when it is built
+    mixes_labels = True
+
     def __init__(self, alpha: float, modalities: Sequence[str], prob: float = 1.0):
         if alpha <= 0:
             raise ValueError(f'Mixup: alpha must be > 0, got {alpha}')
