@@ -124,11 +124,18 @@ def build_model(cfg, checkpoint: str):
     return model, meta
 
 
+def sample_path(record: dict) -> Optional[str]:
+    """The file a sample record was read from (``img_path`` / ``path``), normalised."""
+    path = record.get('img_path') or record.get('path')
+    return os.path.abspath(path) if isinstance(path, str) else None
+
+
 def describe_training(cfg, checkpoint: str, meta: dict, modality: str,
-                      novel_names: list) -> dict:
+                      novel_names: list) -> tuple[dict, set]:
     """What the features saw before the episodes: the training dataset's classes and size (from
     the config), the checkpoint's epoch / iteration, the encoder's pretrained weights and the
-    language model (pretrained on text)."""
+    language model (pretrained on text).  Also returns the files of the training samples (empty
+    if unknown), so that settings can be chosen on base samples the model did not train on."""
     from allspark.registry import DATASETS
 
     info: dict = dict(checkpoint=checkpoint, config=cfg.filename)
@@ -147,6 +154,7 @@ def describe_training(cfg, checkpoint: str, meta: dict, modality: str,
         info['trained'] = dict(epoch=meta.get('epoch'), iter=meta.get('iter'))
     loader = cfg.get('train_dataloader') or {}
     ds_cfg = loader.get('dataset') if loader else None
+    train_paths: set = set()
     if ds_cfg is not None and checkpoint.lower() != 'none':
         try:
             ds = DATASETS.build(ds_cfg)
@@ -156,6 +164,7 @@ def describe_training(cfg, checkpoint: str, meta: dict, modality: str,
                                          classes=classes)
             seen = sorted(set(classes) & set(novel_names))
             info['novel_classes_seen_in_training'] = seen
+            train_paths = {p for p in map(sample_path, getattr(ds, 'samples', [])) if p}
         except Exception as exc:  # the data may be elsewhere now; say so instead of failing
             info['training_data'] = f'could not list the training dataset ({exc})'
     pretrained = info['encoder']['pretrained'] or info['encoder']['checkpoint_path']
@@ -163,7 +172,7 @@ def describe_training(cfg, checkpoint: str, meta: dict, modality: str,
         f"encoder weights from {info['encoder']['checkpoint_path'] or 'timm pretrained'}: what "
         f"those weights saw is outside this checkpoint" if pretrained else
         'none: the encoder was initialised randomly (trained only on the data above)')
-    return info
+    return info, train_paths
 
 
 def format_training(info: dict, title: str) -> str:
@@ -207,7 +216,7 @@ def _protonet_features(cfg_path: str, checkpoint: str, args, dataset_cfg, modali
         raise SystemExit(f'{cfg_path}: its few-shot dataset has {len(ds)} samples, the feature '
                          f'model\'s has {n_samples}: they must list the same samples')
     feats = extract_features(model, Subset(ds, list(keep)), modality, batch_size)
-    info = describe_training(cfg, checkpoint, meta, modality, novel_names)
+    info, _ = describe_training(cfg, checkpoint, meta, modality, novel_names)
     return dict(embedding=feats['embedding'], metric=head.metric, scale=head.scale), info
 
 
@@ -222,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(0)
     cfg = load_config(args.config, args.cfg_options, data_root=args.data_root)
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope') or 'allspark')  # pipelines name our transforms
     section = _fewshot_section(cfg)
     modality = _modality(cfg, section)
     dataset_cfg = _dataset_cfg(cfg, section)
@@ -249,14 +260,35 @@ def run(args: argparse.Namespace) -> int:
     class_texts = [texts_map.get(c, c.replace('_', ' ')) for c in names]
 
     model, meta = build_model(cfg, args.checkpoint)
-    info = describe_training(cfg, args.checkpoint, meta, modality, novel_names)
+    info, train_paths = describe_training(cfg, args.checkpoint, meta, modality, novel_names)
     print(format_training(info, 'feature model'))
     print(f'episodes: {args.way}-way, shots {args.shot}, {args.query} queries, '
           f'{args.episodes} episodes, seed {args.seed}; novel classes ({len(novel)}): '
           f'{", ".join(novel_names)}; base classes for settings ({len(base)})')
 
     labels = np.asarray([int(s['gt_label']) for s in dataset.samples])
-    keep = np.flatnonzero(np.isin(labels, novel + base))
+    paths = [sample_path(s) for s in dataset.samples]
+    trained_on = np.asarray([p in train_paths for p in paths], dtype=bool)
+    novel_mask = np.isin(labels, novel)
+    info['novel_samples_seen_in_training'] = int((novel_mask & trained_on).sum())
+    if info['novel_samples_seen_in_training']:
+        print(f"WARNING: {info['novel_samples_seen_in_training']} novel-class samples of the "
+              f"episodes are in the training data")
+    # settings are chosen on base samples the model did not train on, where every base class
+    # has at least two of them (e.g. ModelNet40's test objects); otherwise on all base samples
+    base_mask = np.isin(labels, base)
+    held_out = base_mask & ~trained_on
+    if base and all((held_out & (labels == c)).sum() >= 2 for c in base):
+        base_mask = held_out
+        info['settings_chosen_on'] = (f'{int(held_out.sum())} base-class samples not in the '
+                                      f'training data')
+    else:
+        info['settings_chosen_on'] = (f'{int(base_mask.sum())} base-class samples, '
+                                      f'{int((base_mask & trained_on).sum())} of them training '
+                                      f'samples (too few held-out base samples)')
+    print(f"settings (fusion weights, probe C, feature centre) chosen on: "
+          f"{info['settings_chosen_on']}")
+    keep = np.flatnonzero(novel_mask | base_mask)
     if len(keep) < len(labels):  # only novel and base samples need features
         from torch.utils.data import Subset
         feat_dataset = Subset(dataset, keep.tolist())

@@ -11,6 +11,13 @@ Classes: the 40 ModelNet40 categories (airplane ... xbox), from ``shape_names.tx
 sorted class folders.  Splits: ``train`` and ``test`` (the official split; the shared copy keeps
 40 training objects per class, 1,600, and up to 25 test objects per class, 910).
 
+Few-shot split (``metainfo['base_classes']`` / ``['novel_classes']``, fixed here because
+ModelNet40 has none upstream): the **novel** classes are every fourth class of the sorted 40,
+starting with the fourth (indices 3, 7, ..., 39): bench, car, curtain, flower_pot, lamp,
+night_stand, radio, stairs, toilet, xbox; the other 30 are **base** classes.  ``split='all'``
+lists train and test objects together (few-shot pools); ``classes=`` keeps a subset (labels
+then index that subset, e.g. the 30 base classes for base training).
+
 Each sample is ``{'pointcloud': float32 (num_points, 3|6), 'gt_label': int, 'path': str}``: the
 cloud is read (meshes sampled to ``mesh_points`` points), optionally centred and scaled into the
 unit sphere, then brought to exactly ``num_points`` points: larger clouds keep a random subset
@@ -35,20 +42,25 @@ from allspark_plugin_pointcloud.io import (SUPPORTED_EXTS, fixed_size, normalize
 class ModelNet40Dataset(BaseDataset):
     """Args:
         data_root: the folder described above.
-        split: ``'train'`` or ``'test'``.
+        split: ``'train'``, ``'test'`` or ``'all'`` (both).
         num_points: points per sample (fixed, so clouds batch).
         mesh_points: points sampled on mesh surfaces before ``num_points`` is applied.
         use_normals: keep normals (``(N, 6)`` inputs; the files must have them).
         normalize: centre each cloud and scale it into the unit sphere.
+        classes: keep only these classes (e.g. the 30 base classes); labels index this list in
+            ModelNet40's order.  ``None``: all.
     """
 
     MODALITIES = ('pointcloud',)
+    NOVEL_CLASSES = ('bench', 'car', 'curtain', 'flower_pot', 'lamp', 'night_stand', 'radio',
+                     'stairs', 'toilet', 'xbox')
 
     def __init__(self, data_root: str = '', split: str = 'train', num_points: int = 1024,
                  mesh_points: int = 2048, use_normals: bool = False, normalize: bool = True,
-                 **kwargs):
+                 classes=None, **kwargs):
         self.num_points, self.mesh_points = num_points, mesh_points
         self.use_normals, self.normalize = use_normals, normalize
+        self.class_subset = list(classes) if classes else None
         super().__init__(data_root=data_root, split=split, **kwargs)
 
     # ------------------------------------------------------------------ listing
@@ -69,18 +81,19 @@ class ModelNet40Dataset(BaseDataset):
                                   if os.path.isdir(os.path.join(root, d)))
         if not self.classes:
             raise DataError(f'ModelNet40Dataset: no class folders in {root}')
-        list_file = os.path.join(self.data_root, f'{self.split}_files.txt')
-        if os.path.exists(list_file):
-            with open(list_file) as f:
-                rels = [line.strip() for line in f if line.strip()]
-            paths = [os.path.join(self.data_root, r) for r in rels]
-        else:
-            paths = []
-            for cls in self.classes:
-                folder = os.path.join(root, cls, self.split)
-                if os.path.isdir(folder):
-                    paths += [os.path.join(folder, n) for n in sorted(os.listdir(folder))
-                              if n.lower().endswith(SUPPORTED_EXTS)]
+        self.all_classes = list(self.classes)
+        paths = []
+        for split in (('train', 'test') if self.split == 'all' else (self.split,)):
+            paths += self._split_paths(root, split)
+        if self.class_subset:
+            unknown = [c for c in self.class_subset if c not in self.classes]
+            if unknown:
+                raise DataError(f'ModelNet40Dataset: classes {unknown} are not among the '
+                                f'{len(self.classes)} classes of {self.data_root}: '
+                                f'{self.classes}')
+            self.classes = [c for c in self.classes if c in self.class_subset]
+            paths = [p for p in paths
+                     if os.path.basename(os.path.dirname(os.path.dirname(p))) in self.classes]
         samples = []
         for path in paths:
             cls = os.path.basename(os.path.dirname(os.path.dirname(path)))
@@ -93,9 +106,25 @@ class ModelNet40Dataset(BaseDataset):
                             f'(expected <class>/{self.split}/<name><ext>, ext in {SUPPORTED_EXTS})')
         return samples
 
+    def _split_paths(self, root: str, split: str) -> list:
+        list_file = os.path.join(self.data_root, f'{split}_files.txt')
+        if os.path.exists(list_file):
+            with open(list_file) as f:
+                return [os.path.join(self.data_root, line.strip()) for line in f if line.strip()]
+        paths = []
+        for cls in self.classes:
+            folder = os.path.join(root, cls, split)
+            if os.path.isdir(folder):
+                paths += [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+                          if n.lower().endswith(SUPPORTED_EXTS)]
+        return paths
+
     @property
     def metainfo(self) -> dict:
-        return dict(classes=self.classes)
+        novel = [c for c in self.NOVEL_CLASSES if c in self.all_classes]
+        return dict(classes=self.classes, novel_classes=novel,
+                    base_classes=[c for c in self.all_classes if c not in novel],
+                    class_texts={c: c.replace('_', ' ') for c in self.all_classes})
 
     # ------------------------------------------------------------------ reading
     def get_sample(self, index: int) -> dict:

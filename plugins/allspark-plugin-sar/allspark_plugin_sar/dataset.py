@@ -71,6 +71,17 @@ class MSTARDataset(BaseDataset):
     """
 
     MODALITIES = ('sar',)
+    #: Few-shot split of the SOC classes (``metainfo``; not the paper's, it has no SAR few-shot
+    #: test): every third class of the sorted ten, from the third (BRDM_2, D7, ZIL131), is
+    #: novel; the other seven are base classes.
+    NOVEL_CLASSES = ('BRDM_2', 'D7', 'ZIL131')
+    #: What each vehicle is, for the language model (the serial-like names mean nothing to it).
+    CLASS_TEXTS = {
+        '2S1': 'self-propelled howitzer', 'BMP2': 'infantry fighting vehicle',
+        'BRDM_2': 'armoured scout car', 'BTR60': 'eight-wheeled armoured personnel carrier',
+        'BTR70': 'wheeled armoured personnel carrier', 'D7': 'bulldozer',
+        'T62': 'main battle tank', 'T72': 'modern main battle tank', 'ZIL131': 'military truck',
+        'ZSU_23_4': 'self-propelled anti-aircraft gun'}
 
     def __init__(self, data_root: str = '', split: str = 'train', pipeline: Sequence = (),
                  channels: int = 1, crop_size: Optional[int] = None, cache: bool = True,
@@ -201,8 +212,11 @@ class MSTARDataset(BaseDataset):
 
     @property
     def metainfo(self) -> dict:
+        novel = [c for c in self.NOVEL_CLASSES if c in self.classes]
         return dict(classes=list(self.classes), channels=self.channels,
-                    skipped=[p for p, _ in self.skipped])
+                    skipped=[p for p, _ in self.skipped], novel_classes=novel,
+                    base_classes=[c for c in self.classes if c not in novel],
+                    class_texts={c: self.CLASS_TEXTS.get(c, c) for c in self.classes})
 
     # ------------------------------------------------------------------ reading
     def _load(self, path: str) -> tuple[np.ndarray, dict]:
