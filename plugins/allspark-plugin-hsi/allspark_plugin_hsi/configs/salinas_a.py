@@ -59,4 +59,10 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs, eta_min=1e-5,
          convert_to_iter_based=True)]
-default_hooks = dict(logger=dict(type='LoggerHook', interval=20))
+# one small checkpoint at the end (the default runtime saves every epoch; the frozen language
+# model is left out of checkpoints). No 'best' checkpoint: this protocol has no validation split,
+# and choosing the best epoch on the test pixels would be choosing on test data (with
+# val_ratio > 0 a config can add save_best='accuracy/top1', rule='greater').
+default_hooks = dict(logger=dict(type='LoggerHook', interval=20),
+                     checkpoint=dict(type='CheckpointHook', interval=max_epochs,
+                                     max_keep_ckpts=1))

@@ -10,6 +10,7 @@ test_dataloader = dict(dataset=dict(train_ratio=train_ratio))
 test_evaluator = dict(map_png=work_png)
 max_epochs = 100
 train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs))  # one checkpoint, at the end
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs, eta_min=1e-5,

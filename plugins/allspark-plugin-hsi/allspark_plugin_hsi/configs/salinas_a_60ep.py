@@ -7,6 +7,7 @@ _base_ = ['./salinas_a.py']
 
 max_epochs = 60
 train_cfg = dict(max_epochs=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs))  # one checkpoint, at the end
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', by_epoch=True, T_max=max_epochs, eta_min=1e-5,
