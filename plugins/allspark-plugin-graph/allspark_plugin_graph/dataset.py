@@ -37,6 +37,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import PHYSICAL_RANGES, check_values
 from allspark.registry import DATASETS
 
 from .io import read_adj_pickle, read_sensor_locations, read_speed_csv, read_traffic_h5
@@ -70,6 +71,10 @@ def load_series(path: str, start_time: str = '2012-03-01 00:00:00', step_minutes
     if (values < 0).any():
         col = int(np.where((values < 0).any(0))[0][0])
         raise DataError(f'{path}, column {ids[col]!r}: negative speed; expected >= 0')
+    high = values > PHYSICAL_RANGES['speed_kmh'].high
+    if high.any():  # 1e38 km/h is a corrupt reading, not traffic
+        step, col = (int(i) for i in np.argwhere(high)[0])
+        check_values(values[:, col], path, f'column {ids[col]}', 'speed_kmh', where='step')
     return values, ids, stamps
 
 

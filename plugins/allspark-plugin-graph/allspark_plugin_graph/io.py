@@ -17,12 +17,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import pickle
 from typing import Optional
 
 import numpy as np
 
 from allspark.datasets import DataError
+from allspark.datasets.validation import check_path, check_values, decode_text
 
 LOCATION_COLUMNS = ('sensor_id', 'latitude', 'longitude')
 
@@ -33,7 +35,10 @@ def read_speed_csv(path: str) -> tuple[np.ndarray, list[str]]:
     Empty cells and ``NaN`` become NaN (the dataset's NaN policy decides); a row with a wrong
     number of fields or a non-numeric cell is an error naming the line and the column.
     """
-    with open(path, newline='') as f:
+    check_path(path)
+    with open(path, 'rb') as f:  # decoding errors name the byte offset and line
+        text = decode_text(f.read(), path)
+    with io.StringIO(text, newline='') as f:
         reader = csv.reader(f)
         try:
             header = [h.strip() for h in next(reader)]
@@ -96,17 +101,23 @@ def read_traffic_h5(path: str, key: Optional[str] = None):
     return df.to_numpy(dtype=np.float64), [str(c) for c in df.columns], df.index
 
 
+#: adjacency pickles are small (METR-LA's 207 x 207 float32 matrix: 172 kB); bigger files are
+#: refused before unpickling
+MAX_ADJ_PICKLE_BYTES = 256 * 2 ** 20
+
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Allows NumPy array reconstruction and plain builtins; anything else is refused."""
+    """Allows exactly what an adjacency pickle needs: NumPy array reconstruction (lists, dicts,
+    tuples, strings and numbers are pickle opcodes, not classes).  Anything else is refused;
+    in particular ``builtins.bytes`` / ``int`` / ``set`` / ``str``, whose calls can ask for
+    gigabytes from a few bytes of pickle (``bytes(8_000_000_000)``)."""
 
     ALLOWED = {
         ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
         ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
         ('numpy', 'ndarray'), ('numpy', 'dtype'),
-        ('builtins', 'list'), ('builtins', 'dict'), ('builtins', 'tuple'), ('builtins', 'set'),
-        ('builtins', 'int'), ('builtins', 'float'), ('builtins', 'str'), ('builtins', 'bytes'),
-        ('__builtin__', 'list'), ('__builtin__', 'dict'), ('__builtin__', 'tuple'),
-        # Python 3 protocol-2 pickles carry bytes (array buffers) as _codecs.encode(str, enc)
+        # Python 3 protocol-2 pickles carry bytes (array buffers) as _codecs.encode(str, enc):
+        # the output is as long as the string stored in the file (bounded by the size cap)
         ('_codecs', 'encode'),
     }
 
@@ -117,7 +128,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
             raise DataError(f'{self.path}: the pickle references {module}.{name}; only NumPy '
-                            f'arrays and builtins are allowed (refusing to load it)')
+                            f'arrays and builtins (lists, dicts, strings, numbers stored as '
+                            f'pickle data) are allowed (refusing to load it)')
         if module == '__builtin__':
             module = 'builtins'
         return super().find_class(module, name)
@@ -125,6 +137,11 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 
 def read_adj_pickle(path: str) -> tuple[list[str], dict, np.ndarray]:
     """DCRNN's ``adj_mx.pkl``: ``(sensor_ids, sensor_id_to_ind, adj (N, N) float32)``."""
+    check_path(path)
+    size = os.path.getsize(path)
+    if size > MAX_ADJ_PICKLE_BYTES:
+        raise DataError(f'{path}: {size:,} bytes, over the {MAX_ADJ_PICKLE_BYTES:,}-byte limit '
+                        f'for an adjacency pickle (refusing to unpickle it)')
     with open(path, 'rb') as f:
         data = f.read()
     try:

@@ -15,6 +15,7 @@ import warnings
 from typing import Optional, Sequence
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import DropCounter, check_not_empty
 from allspark.registry import DATASETS
 
 _IMDB_NAME = re.compile(r'^(\d+)_(\d+)\.txt$')
@@ -42,6 +43,12 @@ def decode_text(raw: bytes, path: str, encoding: str = 'utf-8',
                     f'{encoding} text (set encoding_fallback to the file\'s encoding)')
 
 
+def _peek(path: str) -> str:
+    """A small file's bytes as latin-1 text (never fails): enough to tell an empty review."""
+    with open(path, 'rb') as f:
+        return f.read().decode('latin-1')
+
+
 def read_text(path: str, encoding: str = 'utf-8',
               encoding_fallback: Optional[str] = 'cp1252') -> str:
     with open(path, 'rb') as f:
@@ -67,8 +74,15 @@ class IMDBDataset(BaseDataset):
     CLASSES = ('neg', 'pos')
 
     def __init__(self, *args, encoding: str = 'utf-8',
-                 encoding_fallback: Optional[str] = 'cp1252', **kwargs):
+                 encoding_fallback: Optional[str] = 'cp1252', empty_policy: str = 'error',
+                 **kwargs):
         self.encoding, self.encoding_fallback = encoding, encoding_fallback
+        # an empty review: 'error' (default, names the file) or 'drop' (left out, counted in
+        # self.dropped)
+        if empty_policy not in ('error', 'drop'):
+            raise ValueError(f"IMDBDataset: empty_policy must be 'error' or 'drop', got "
+                             f'{empty_policy!r}')
+        self.empty_policy, self.dropped = empty_policy, DropCounter()
         super().__init__(*args, **kwargs)
 
     @property
@@ -92,8 +106,15 @@ class IMDBDataset(BaseDataset):
                 if m is None:
                     raise DataError(f'IMDBDataset: {os.path.join(folder, name)}: file name '
                                     f'must be <id>_<rating>.txt')
-                samples.append(dict(path=os.path.join(folder, name), gt_label=label,
+                path = os.path.join(folder, name)
+                if os.path.getsize(path) < 64 and not check_not_empty(  # cheap: tiny files only
+                        _peek(path), path, 'text', self.empty_policy, self.dropped):
+                    continue
+                samples.append(dict(path=path, gt_label=label,
                                     rating=int(m.group(2)), review_id=int(m.group(1))))
+        if self.dropped:
+            warnings.warn(f'IMDBDataset ({self.split}): {self.dropped.summary()} '
+                          f'(empty_policy="drop")')
         if not samples:
             raise DataError(f'IMDBDataset: no <id>_<rating>.txt files under {split_dir}')
         samples.sort(key=lambda s: (s['gt_label'], s['review_id']))
@@ -102,6 +123,7 @@ class IMDBDataset(BaseDataset):
     def get_sample(self, index: int) -> dict:
         record = dict(self.samples[index])
         record['text'] = read_text(record['path'], self.encoding, self.encoding_fallback)
+        check_not_empty(record['text'], record['path'], 'text')  # emptied since listing
         return record
 
     def texts_and_labels(self) -> tuple[list[str], list[int]]:

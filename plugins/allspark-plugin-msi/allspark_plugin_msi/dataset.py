@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import check_dtype, check_path, check_values
 from allspark.registry import DATASETS
 
 #: Band order of the EuroSAT-MS ("allBands") GeoTIFFs (B8A is stored last) and the Sentinel-2A
@@ -32,18 +33,20 @@ def _rasterio():
 
 
 def check_raster_header(path: str, num_bands: Optional[int], dataset: str) -> dict:
-    """Open ``path``'s header: band count (vs ``num_bands``), size, CRS; raise ``DataError``."""
+    """Open ``path``'s header: band count (vs ``num_bands``), size, dtype; raise ``DataError``."""
     rasterio = _rasterio()
+    check_path(path)
     try:
         with rasterio.open(path) as src:
             count, height, width = src.count, src.height, src.width
+            file_dtype = src.dtypes[0]
     except Exception as exc:  # rasterio raises RasterioIOError and friends
         raise DataError(f'{dataset}: cannot open {path} as a GeoTIFF '
                         f'({type(exc).__name__}: {exc})') from None
     if num_bands is not None and count != num_bands:
         raise DataError(f'{dataset}: {path} has {count} bands, expected {num_bands} '
                         f'(field num_bands of the dataset config)')
-    return dict(height=height, width=width, count=count)
+    return dict(height=height, width=width, count=count, dtype=str(file_dtype))
 
 
 def fill_invalid(x: np.ndarray, nodata: Optional[float], path: str,
@@ -111,11 +114,16 @@ class EuroSATDataset(BaseDataset):
                  band_names: Sequence[str] = SENTINEL2_BANDS,
                  wavelengths_nm: Sequence[float] = SENTINEL2_WAVELENGTHS_NM,
                  nodata: Optional[float] = None, skip_bad_files: bool = False,
-                 check_files: bool = True, **kwargs):
+                 check_files: bool = True, dtype: Optional[str] = 'auto',
+                 value_range: Optional[str] = 'reflectance_x10000', **kwargs):
         if len(band_names) != num_bands or len(wavelengths_nm) != num_bands:
             raise ValueError(f'EuroSATDataset: num_bands={num_bands} but {len(band_names)} band '
                              f'names and {len(wavelengths_nm)} wavelengths given')
         self.num_bands, self.nodata = num_bands, nodata
+        # dtype: every file must have it ('auto': the first file's; None: any); value_range: a
+        # declared range of allspark.datasets.validation.PHYSICAL_RANGES (None: unchecked)
+        self.dtype, self.value_range = dtype, value_range
+        self._first_dtype: Optional[tuple[str, str]] = None
         self.all_band_names, self.all_wavelengths = list(band_names), list(wavelengths_nm)
         unknown = [b for b in (bands or []) if b not in self.all_band_names]
         if unknown:
@@ -165,7 +173,8 @@ class EuroSATDataset(BaseDataset):
                     self.skipped.append((path, str(exc)))
                     continue
             elif self.check_files:
-                check_raster_header(path, self.num_bands, 'EuroSATDataset')
+                info = check_raster_header(path, self.num_bands, 'EuroSATDataset')
+                self._check_dtype(info['dtype'], path)
             samples.append(dict(img_path=path, gt_label=label))
         if self.skipped:
             warnings.warn(f'EuroSATDataset ({self.split}): skipped {len(self.skipped)} bad '
@@ -184,6 +193,24 @@ class EuroSATDataset(BaseDataset):
                     nodata_policy='fill with the per-image band mean of valid pixels')
 
     # ------------------------------------------------------------------ reading
+    def _check_dtype(self, dtype: str, path: str) -> None:
+        """A file whose dtype differs from ``self.dtype`` (or, with ``'auto'``, an integer
+        dtype other than the first integer file's: a uint8 tile among uint16 ones, which is
+        scaled differently) is a ``DataError``; float tiles are range-checked instead."""
+        if self.dtype is None:
+            return
+        if self.dtype != 'auto':
+            check_dtype(dtype, self.dtype, path, 'dtype')
+        elif np.dtype(dtype).kind == 'f':
+            return
+        elif self._first_dtype is None:
+            self._first_dtype = (str(dtype), path)
+        elif str(dtype) != self._first_dtype[0]:
+            raise DataError(f'{path}: field \'dtype\': {dtype}, expected '
+                            f'{self._first_dtype[0]} like the first file '
+                            f'{self._first_dtype[1]} (a tile stored at another bit depth is '
+                            f'scaled differently; set dtype= in the config to choose)')
+
     def _read(self, path: str) -> tuple[np.ndarray, dict]:
         """Read all bands of ``path`` -> (``(C, H, W)`` float32 selected bands, geo metadata)."""
         rasterio = _rasterio()
@@ -192,6 +219,7 @@ class EuroSATDataset(BaseDataset):
                 if src.count != self.num_bands:
                     raise DataError(f'EuroSATDataset: {path} has {src.count} bands, expected '
                                     f'{self.num_bands} (field num_bands of the dataset config)')
+                self._check_dtype(src.dtypes[0], path)
                 data = src.read(out_dtype='float32')
                 crs, transform = src.crs, src.transform
                 nodata = self.nodata if self.nodata is not None else src.nodata
@@ -202,6 +230,8 @@ class EuroSATDataset(BaseDataset):
             raise DataError(f'EuroSATDataset: cannot read {path} as a GeoTIFF '
                             f'({type(exc).__name__}: {exc})') from None
         data, n_invalid = fill_invalid(data, nodata, path, self.all_band_names, 'EuroSATDataset')
+        if self.value_range is not None:
+            check_values(data, path, 'reflectance', self.value_range, where='(band, row, col)')
         meta = dict(transform=tuple(float(v) for v in tuple(transform)[:6]),
                     invalid_pixels=n_invalid, crs='', center_lon=float('nan'),
                     center_lat=float('nan'))
@@ -231,7 +261,8 @@ class EuroSATDataset(BaseDataset):
                 self.data_root, 'train', num_bands=self.num_bands,
                 bands=[self.all_band_names[i] for i in self.band_index],
                 band_names=self.all_band_names, wavelengths_nm=self.all_wavelengths,
-                nodata=self.nodata, skip_bad_files=self.skip_bad_files)
+                nodata=self.nodata, skip_bad_files=self.skip_bad_files, dtype=self.dtype,
+                value_range=self.value_range)
             total = np.zeros(len(self.band_index))
             total_sq = np.zeros(len(self.band_index))
             count = 0

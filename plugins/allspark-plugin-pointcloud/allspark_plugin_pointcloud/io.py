@@ -27,6 +27,8 @@ from typing import Optional
 import numpy as np
 
 from allspark.datasets import DataError
+from allspark.datasets.validation import (check_integer_labels, check_path, check_values,
+                                          load_npy)
 
 POINT_EXTS = ('.pcd', '.xyz', '.xyzn', '.xyzrgb', '.pts')
 MESH_EXTS = ('.off', '.obj', '.stl', '.gltf', '.glb')
@@ -54,14 +56,14 @@ def check_points(points: np.ndarray, path: str, field: str = 'points') -> np.nda
     if not finite.any():
         raise DataError(f'{path}: field {field!r}: all {len(points)} points are NaN/inf; '
                         f'expected finite coordinates')
+    # 1e30 is finite in float64 but not in float32 (the model would see inf / zeros after
+    # normalisation): refuse coordinates outside the declared range
+    check_values(points[finite][:, :3], path, field, 'coordinates', where='(point, axis)')
     return np.ascontiguousarray(points[finite], dtype=np.float32)
 
 
 def read_npy(path: str) -> np.ndarray:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f'{path}: not a readable .npy array ({exc})') from None
+    arr = load_npy(path)  # header checked first: empty files, TiB shapes, truncation
     return check_points(arr, path, 'array')
 
 
@@ -166,6 +168,8 @@ def read_point_cloud(path: str, mesh_points: int = 1024, seed: int = 0,
     """Read one cloud ``(N, 3)`` (``(N, 6)`` with ``use_normals`` when the file has normals).
 
     Meshes are sampled to ``mesh_points`` points (seeded by ``seed``)."""
+    if os.path.islink(path):
+        check_path(path)  # a symlink loop / dangling link is named as such
     if not os.path.isfile(path):
         raise DataError(f'{path}: file not found')
     ext = _ext(path)
@@ -205,7 +209,7 @@ def read_h5_point_clouds(path: str, data_key: str = 'data',
                 raise DataError(f'{path}: missing dataset {key!r}; expected keys '
                                 f'{data_key!r} and {label_key!r} (found {sorted(f.keys())})')
         data = np.asarray(f[data_key])
-        label = np.asarray(f[label_key]).reshape(-1).astype(np.int64)
+        label = check_integer_labels(np.asarray(f[label_key]).reshape(-1), path, label_key)
     if data.ndim != 3 or data.shape[-1] < 3:
         raise DataError(f'{path}: field {data_key!r}: expected (M, N, 3) clouds, got {data.shape}')
     if len(label) != len(data):

@@ -22,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from allspark.datasets import DataError
+from allspark.datasets.validation import check_values
 
 PIL_EXTENSIONS = ('.jpg', '.jpeg', '.png')
 TIFF_EXTENSIONS = ('.tif', '.tiff')
@@ -74,8 +75,12 @@ def read_tiff(path: str) -> tuple[np.ndarray, dict]:
 
 
 def read_sar_chip(path: str, channels: Optional[int] = None, nodata: str = 'fill',
-                  fill_value: float = 0.0) -> tuple[np.ndarray, dict]:
-    """Read one chip; check its band count against ``channels``; apply the nodata policy.
+                  fill_value: float = 0.0, value_range: Optional[str] = 'sar_amplitude',
+                  value_policy: str = 'error') -> tuple[np.ndarray, dict]:
+    """Read one chip; check its band count against ``channels``; apply the nodata policy; check
+    the values against the declared ``value_range`` (``allspark.datasets.validation``; a chip of
+    1e30 is refused: it would also skew the normalisation statistics) with ``value_policy``
+    ``'error'`` (default) or ``'clip'``.
 
     Returns ``(array (C, H, W) float32, info)``; raises ``DataError`` naming the file.
     """
@@ -106,6 +111,9 @@ def read_sar_chip(path: str, channels: Optional[int] = None, nodata: str = 'fill
         if count == invalid.size:
             raise DataError(f'{path}: every pixel is NaN/inf/nodata: no valid data')
         arr = np.where(invalid, np.float32(fill_value), arr)
+    if value_range is not None:
+        arr = check_values(arr, path, 'pixel values', value_range, value_policy,
+                           where='(band, row, col)')
     return np.ascontiguousarray(arr, dtype=np.float32), info
 
 

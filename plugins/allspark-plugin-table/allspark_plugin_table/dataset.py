@@ -44,6 +44,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import io
 import os
 from typing import Optional, Sequence
 
@@ -52,6 +53,7 @@ import pandas as pd
 from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import decode_text
 from allspark.registry import DATASETS
 
 TARGET = 'PM2.5'
@@ -72,6 +74,16 @@ BASELINE_FEATURES = ('year', 'month', 'day', 'hour', 'station', 'SO2', 'NO2', 'C
                      'PRES', 'DEWP', 'RAIN', 'wd', 'WSPM')
 
 _NA = ('NA', '', 'nan', 'NaN')
+#: declared physical ranges of the PRSA columns (units of the UCI release; generous: the real
+#: data span PM2.5 2..999, CO 100..10000, TEMP -19.9..41.6, PRES 982..1043 hPa): a value
+#: outside is a corrupt row, refused naming the file, line and column
+PRSA_RANGES = {'PM2.5': (0.0, 2000.0, 'ug/m3'), 'PM10': (0.0, 3000.0, 'ug/m3'),
+               'SO2': (0.0, 2000.0, 'ug/m3'), 'NO2': (0.0, 2000.0, 'ug/m3'),
+               'CO': (0.0, 50000.0, 'ug/m3'), 'O3': (0.0, 3000.0, 'ug/m3'),
+               'TEMP': (-60.0, 60.0, 'degC'), 'PRES': (800.0, 1100.0, 'hPa'),
+               'DEWP': (-80.0, 50.0, 'degC'), 'RAIN': (0.0, 500.0, 'mm'),
+               'WSPM': (0.0, 100.0, 'm/s'), 'year': (1900.0, 2100.0, ''),
+               'month': (1.0, 12.0, ''), 'day': (1.0, 31.0, ''), 'hour': (0.0, 23.0, '')}
 
 
 def read_prsa_csv(path: str, required: Sequence[str] = REQUIRED) -> pd.DataFrame:
@@ -81,9 +93,11 @@ def read_prsa_csv(path: str, required: Sequence[str] = REQUIRED) -> pd.DataFrame
     Returns a DataFrame with float columns (NaN = missing) and string ``wd``/``station``
     (None = missing), plus ``_line`` (1-based line number in the file)."""
     try:
-        with open(path, newline='', encoding='utf-8') as f:
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        with open(path, 'rb') as f:
+            raw = f.read()
+        text = decode_text(raw, path)  # a decoding error names the byte offset and line
+        rows = list(csv.reader(io.StringIO(text, newline='')))
+    except (OSError, csv.Error) as exc:
         raise DataError(f'{path}: cannot read the CSV file ({exc})') from exc
     if not rows:
         raise DataError(f'{path}: empty file, expected a header and rows')
@@ -116,6 +130,15 @@ def read_prsa_csv(path: str, required: Sequence[str] = REQUIRED) -> pd.DataFrame
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f'{path}, line {lines[i]}: column {col!r} has {values.iloc[i]!r}, '
                             f'expected a number or NA')
+        if col in PRSA_RANGES:
+            low, high, unit = PRSA_RANGES[col]
+            finite = np.isfinite(numbers.to_numpy())  # inf: refused later, naming the policy
+            outside = finite & ((numbers < low) | (numbers > high)).to_numpy()
+            if outside.any():
+                i = int(np.flatnonzero(outside)[0])
+                raise DataError(f'{path}, line {lines[i]}: column {col!r} has '
+                                f'{values.iloc[i]!r}, outside the declared range [{low:g}, '
+                                f'{high:g}] {unit}'.rstrip() + '; expected a physical value or NA')
         out[col] = numbers.astype(np.float64)
     return out
 

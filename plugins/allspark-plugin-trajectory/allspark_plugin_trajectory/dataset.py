@@ -36,6 +36,7 @@ from typing import Optional
 import numpy as np
 
 from allspark.datasets import BaseDataset, DataError
+from allspark.datasets.validation import PHYSICAL_RANGES, check_path, decode_text
 from allspark.registry import DATASETS
 
 COLUMNS = ('frame_id', 'ped_id', 'x', 'y')
@@ -45,30 +46,38 @@ def read_trajectory_file(path: str) -> np.ndarray:
     """Parse ``frame ped x y`` rows into a float64 ``(R, 4)`` array.
 
     Raises ``DataError`` naming the file, line and column for a row with the wrong number of
-    columns, a non-numeric value or a NaN/inf value.
+    columns, a non-numeric value, a NaN/inf value or a position outside the declared range
+    (``PHYSICAL_RANGES['metres']``), and the byte offset of bytes that are not UTF-8.
     """
+    check_path(path)
+    with open(path, 'rb') as f:
+        text = decode_text(f.read(), path)
+    metres = PHYSICAL_RANGES['metres']
     rows = []
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != len(COLUMNS):
-                raise DataError(f'{path}, line {lineno}: expected {len(COLUMNS)} whitespace-'
-                                f'separated columns {COLUMNS}, got {len(parts)}: {line.strip()!r}')
-            values = []
-            for name, text in zip(COLUMNS, parts):
-                try:
-                    value = float(text)
-                except ValueError:
-                    raise DataError(f'{path}, line {lineno}, column {name!r}: expected a number, '
-                                    f'got {text!r}') from None
-                if not math.isfinite(value):
-                    raise DataError(f'{path}, line {lineno}, column {name!r}: expected a finite '
-                                    f'number, got {text!r} (no missing-value policy for '
-                                    f'coordinates: remove the row)')
-                values.append(value)
-            rows.append(values)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != len(COLUMNS):
+            raise DataError(f'{path}, line {lineno}: expected {len(COLUMNS)} whitespace-'
+                            f'separated columns {COLUMNS}, got {len(parts)}: {line.strip()!r}')
+        values = []
+        for name, text_value in zip(COLUMNS, parts):
+            try:
+                value = float(text_value)
+            except ValueError:
+                raise DataError(f'{path}, line {lineno}, column {name!r}: expected a number, '
+                                f'got {text_value!r}') from None
+            if not math.isfinite(value):
+                raise DataError(f'{path}, line {lineno}, column {name!r}: expected a finite '
+                                f'number, got {text_value!r} (no missing-value policy for '
+                                f'coordinates: remove the row)')
+            if name in ('x', 'y') and not metres.low <= value <= metres.high:
+                raise DataError(f'{path}, line {lineno}, column {name!r}: {text_value} is '
+                                f'outside the declared range; expected {metres.describe()} '
+                                f'(such a row gives inf model inputs)')
+            values.append(value)
+        rows.append(values)
     if not rows:
         raise DataError(f'{path}: no rows (expected {" ".join(COLUMNS)} per line)')
     return np.asarray(rows, dtype=np.float64)
