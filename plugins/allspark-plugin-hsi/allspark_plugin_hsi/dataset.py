@@ -78,7 +78,6 @@ from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
 from allspark.datasets.validation import check_integer_labels, check_values
-from allspark.datasets.validation import check_integer_labels, check_values
 from allspark.registry import DATASETS
 
 SALINAS_CLASSES = {1: 'Brocoli_green_weeds_1', 10: 'Corn_senesced_green_weeds',
@@ -458,13 +457,6 @@ class HSIPixelDataset(BaseDataset):
                 bad_band |= cube == np.float32(value)
         bad = bad_band.any(2)
         n_bad = int((bad & labelled).sum())
-        cube_field = layout.split(':')[0]
-        if labelled.any() and not (labelled & ~bad).any():
-            raise DataError(f'{self.image_path}: field {cube_field!r}: every one of the '
-                            f'{int(labelled.sum())} labelled pixels has NaN/inf/nodata values; '
-                            f'expected finite spectra')
-        check_values(cube[~bad], self.image_path, cube_field, 'hsi_radiance',
-                     where='valid pixel value')
         cube_field = layout.split(':')[0]
         if labelled.any() and not (labelled & ~bad).any():
             raise DataError(f'{self.image_path}: field {cube_field!r}: every one of the '
