@@ -16,10 +16,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser)
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='write the metrics as JSON here')
+    parser.add_argument('--strict', choices=['true', 'false'], default='true',
+                        help='refuse a checkpoint whose weights do not match the model '
+                             '(missing / unexpected keys, shapes); default true')
 
 
 def run(args: argparse.Namespace) -> int:
     from allspark.config import load_config
+    from allspark.engine.checkpoint import check_checkpoint_matches
+    from allspark.engine.distributed import finalize_distributed
     from allspark.engine.runner import build_runner, report_unusable_plugins
 
     if not os.path.isfile(args.checkpoint):
@@ -27,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
     report_unusable_plugins()
     cfg = load_config(args.config, args.cfg_options, data_root=args.data_root)
     cfg.load_from = args.checkpoint
-    runner = build_runner(cfg, work_dir=args.work_dir, launcher=args.launcher)
-    metrics = runner.test()
+    try:
+        runner = build_runner(cfg, work_dir=args.work_dir, launcher=args.launcher)
+        # names the file and the first mismatched keys; only --strict false gets past it
+        check_checkpoint_matches(runner.model, args.checkpoint, strict=args.strict == 'true')
+        metrics = runner.test()
+    except BaseException:
+        finalize_distributed(barrier=False)
+        raise
+    finalize_distributed()
     print(json.dumps(metrics, indent=2))
     if args.out:
         with open(args.out, 'w') as f:

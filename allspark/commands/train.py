@@ -22,13 +22,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from allspark.config import load_config
+    from allspark.engine.distributed import finalize_distributed
     from allspark.engine.runner import build_runner, report_unusable_plugins
 
     report_unusable_plugins()
     cfg = load_config(args.config, args.cfg_options, data_root=args.data_root)
-    runner = build_runner(cfg, work_dir=args.work_dir, resume=args.resume,
-                          launcher=args.launcher)
-    runner.train()
+    try:
+        runner = build_runner(cfg, work_dir=args.work_dir, resume=args.resume,
+                              launcher=args.launcher)
+        runner.train()
+    except BaseException:
+        finalize_distributed(barrier=False)
+        raise
+    finalize_distributed()  # ranks that exit with a live process group can abort
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 
+from allspark.engine.distributed import finalize_distributed  # noqa: F401 (re-exported)
 from allspark.registry import HOOKS
 
 #: where the running training job saves checkpoints (set by ``TrainingHealthHook``)
@@ -103,16 +104,3 @@ class TrainingHealthHook(Hook):
                     self._last_warned = iteration
                 return  # an exploded loss does not enter the median
         self.history.append(loss)
-
-
-def finalize_distributed() -> None:
-    """Destroy the default process group if there is one (end of ``train`` / ``test``): ranks
-    that exit with the group alive can abort (``terminate called without an active
-    exception``) while gloo's threads still run."""
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        try:
-            dist.barrier()
-        finally:
-            dist.destroy_process_group()
