@@ -55,6 +55,6 @@ def test_modelnet40_fewshot_configs_build():
     assert proto.model.head.type == 'PrototypeHead'
     assert proto.train_dataloader.batch_size == 20
     assert proto.train_dataloader.sampler.type == 'EpisodicSampler'
-    # same budget: 5 epochs x 1,200 objects = 5 epochs x 60 episodes x 20 objects
+    # same budget: epochs x 1,200 objects = epochs x 60 episodes x 20 objects
     assert base.train_cfg.max_epochs * 1200 == \
         proto.train_cfg.max_epochs * proto.train_dataloader.sampler.episodes_per_epoch * 20

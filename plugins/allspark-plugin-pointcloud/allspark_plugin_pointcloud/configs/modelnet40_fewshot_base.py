@@ -5,11 +5,12 @@
 # pretrained weights.  Encoder and bridge of modelnet40_cpu.py (FPS 32 x 32, 4-layer transformer
 # of width 128, Perceiver with 16 queries) -> frozen MiniLM -> TextPrototypeHead (each class is
 # its name through the language model after the point-cloud prompt).  Short budget for the
-# shared 2-core CPU (8 jobs on 2 cores when measured): 2 epochs = 2,400 object passes, bfloat16
-# autocast (the ProtoNet config gets the same).
+# shared 2-core CPU (about 12 jobs on its 2 cores when measured): 1 epoch = 1,200 object
+# passes, float32 (bfloat16 matmuls measured 40x slower than float32 on this CPU: no AVX512-BF16)
+# (the ProtoNet config gets the same).
 #   allspark train pointcloud::modelnet40_fewshot_base.py
 #   allspark fewshot pointcloud::modelnet40_fewshot_base.py \
-#       work_dirs/modelnet40_fewshot_base/epoch_2.pth --way 5 --shot 1 5 --query 15 \
+#       work_dirs/modelnet40_fewshot_base/epoch_1.pth --way 5 --shot 1 5 --query 15 \
 #       --episodes 700 --seed 0
 _base_ = ['./modelnet40_cpu.py']
 
@@ -30,8 +31,7 @@ fewshot = dict(
                  num_points=1024),
     batch_size=64)
 
-max_epochs = 2
-optim_wrapper = dict(type='AutocastOptimWrapper')  # bfloat16 autocast
+max_epochs = 1
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=30),

@@ -5,7 +5,7 @@
 # the 15-degree test chips of the novel classes; settings are chosen on the base classes' test
 # chips.  Encoder and bridge of mstar_cpu.py (SARConvEncoder 32-64-128, Perceiver 4 queries) ->
 # frozen MiniLM -> TextPrototypeHead with descriptive class texts ('bulldozer', 'military
-# truck': metainfo['class_texts']).  Budget: 1 epoch = 1,850 chip passes, bfloat16 autocast.
+# truck': metainfo['class_texts']).  Budget: 1 epoch = 1,850 chip passes (float32).
 #   allspark train sar::mstar_fewshot_base.py
 #   allspark fewshot sar::mstar_fewshot_base.py work_dirs/mstar_fewshot_base/epoch_1.pth \
 #       --way 3 --shot 1 5 --query 15 --episodes 600 --seed 0
@@ -30,7 +30,6 @@ fewshot = dict(
     batch_size=64)
 
 max_epochs = 1
-optim_wrapper = dict(type='AutocastOptimWrapper')  # bfloat16 autocast
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.05, by_epoch=False, begin=0, end=100),
