@@ -27,6 +27,7 @@ import errno
 import functools
 import glob
 import io
+import logging
 import os
 import pickle
 import re
@@ -402,6 +403,21 @@ def _mb(n: float) -> str:
     return f'{n / 2 ** 20:.1f} MB'
 
 
+class _DropLogMessages(logging.Filter):
+    """A logging filter that drops records containing any of the given texts."""
+
+    def __init__(self, *texts: str):
+        super().__init__()
+        self.texts = texts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(t in record.getMessage() for t in self.texts)
+
+
+_MMENGINE_INTERNAL_DEPRECATIONS = _DropLogMessages(
+    '"FileClient" will be deprecated', '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
 @HOOKS.register_module(name='CheckpointHook')
 class SafeCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` that never loses a checkpoint.
@@ -433,6 +449,10 @@ class SafeCheckpointHook(CheckpointHook):
 
     # -- start ---------------------------------------------------------------------------
     def before_train(self, runner) -> None:
+        # mmengine 0.10.7 builds a deprecated FileClient here and in Runner.save_checkpoint
+        # whatever the config says, and logs deprecation WARNINGs about its own internals at
+        # every start: not the user's doing, so they are dropped for the run
+        runner.logger.addFilter(_MMENGINE_INTERNAL_DEPRECATIONS)
         super().before_train(runner)
         if not is_main_process():
             return
