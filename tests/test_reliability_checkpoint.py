@@ -192,3 +192,39 @@ def test_new_best_written_before_the_previous_best_goes(tmp_path, repo_root, tin
 def test_interval_zero_is_refused_by_the_hook():
     with pytest.raises(ValueError, match='interval must be > 0'):
         SafeCheckpointHook(interval=0)
+
+
+def test_allspark_test_refuses_mismatched_weights(tmp_path, repo_root, tiny_lm_dir, capsys):
+    """``allspark test`` scores a matching checkpoint, refuses an empty / foreign one naming the
+    file and keys, and ``--strict false`` is the only way past the refusal."""
+    from allspark.commands import test as test_command
+    from allspark.engine.checkpoint import CheckpointMismatchError
+
+    work = tmp_path / 'eval'
+    train(repo_root, tiny_lm_dir, work, epochs=1, keep=1)
+    good = str(work / 'epoch_1.pth')
+    options = ['--cfg-options', f'model.language_model.name_or_path={tiny_lm_dir}',
+               'test_dataloader.dataset.num_samples=8', '--work-dir', str(tmp_path / 'w')]
+    config = os.path.join(repo_root, 'configs', 'quickstart.py')
+    assert test_command.main([config, good, *options]) == 0
+    assert '"accuracy"' in capsys.readouterr().out
+
+    saved = torch.load(good, weights_only=True, map_location='cpu')
+    empty, foreign = str(tmp_path / 'empty.pth'), str(tmp_path / 'foreign.pth')
+    torch.save(dict(saved, state_dict={}), empty)
+    state = dict(saved['state_dict'])
+    key = next(k for k in state if k.endswith('weight') and state[k].dim() == 2)
+    state[key] = torch.zeros(state[key].shape[0] + 1, state[key].shape[1])
+    state['other_net.fc.weight'] = torch.zeros(2, 2)
+    torch.save(dict(saved, state_dict=state), foreign)
+    with pytest.raises(CheckpointMismatchError, match=r'empty.pth: has no weights'):
+        test_command.main([config, empty, *options])
+    with pytest.raises(CheckpointMismatchError) as info:
+        test_command.main([config, foreign, *options])
+    msg = str(info.value)
+    assert 'foreign.pth' in msg and key in msg and "'other_net.fc.weight'" in msg
+    assert '--strict false' in msg
+    empty_ok = torch.load(empty, weights_only=True)
+    assert empty_ok['state_dict'] == {}
+    with pytest.warns(UserWarning, match='empty.pth'):
+        assert test_command.main([config, empty, *options, '--strict', 'false']) == 0
