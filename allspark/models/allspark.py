@@ -24,6 +24,7 @@ probability ``p`` the same way (never a sample's last modality).
 from __future__ import annotations
 
 import copy
+import numbers
 from typing import Any, Optional, Union
 
 import torch
@@ -32,6 +33,8 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from allspark.datasets.base import MODALITY_MASK_KEY  # the presence mask
+from allspark.models.protocols import (BindsLanguageModel, Bridge, Encoder, Head, PoolingEncoder,
+                                       TakesTargetStats, check_component)
 from allspark.registry import BRIDGES, ENCODERS, HEADS, LANGUAGE_MODELS, MODELS, PROMPTS
 
 TOKEN_ORDERS = ('prompt_first', 'bridged_first')
@@ -119,19 +122,24 @@ class AllSpark(BaseModel):
             if 'encoder' not in mcfg:
                 raise KeyError(f'AllSpark: modality {name!r} has no encoder config')
             encoder = ENCODERS.build(mcfg['encoder'])
-            if hasattr(encoder, 'bind_language_model'):
+            check_component(encoder, Encoder, f'encoder of modality {name!r}')
+            if isinstance(encoder, BindsLanguageModel):
                 encoder.bind_language_model(self.language_model)
-            out_dim = getattr(encoder, 'out_dim', None)
-            if out_dim is None:
-                raise AttributeError(f'encoder {type(encoder).__name__} (modality {name!r}) must '
-                                     f'expose `out_dim`, the width of its tokens')
+            out_dim = encoder.out_dim
+            if isinstance(out_dim, bool) or not isinstance(out_dim, numbers.Integral) \
+                    or out_dim <= 0:
+                raise TypeError(f'encoder {type(encoder).__name__} (modality {name!r}): out_dim '
+                                f'must be a positive int, the width of its tokens; got '
+                                f'{out_dim!r}')
             bridge_cfg = mcfg.get('bridge') or dict(type='PerceiverBridge')
             bridge_cfg = _fill_dim(bridge_cfg, 'in_dim', out_dim, f'bridge of {name!r}',
                                    f'the output width of encoder {type(encoder).__name__}')
             bridge_cfg = _fill_dim(bridge_cfg, 'out_dim', width, f'bridge of {name!r}',
                                    f'the width of language model '
                                    f'{self.language_model.name_or_path}')
-            self.encoders[name], self.bridges[name] = encoder, BRIDGES.build(bridge_cfg)
+            bridge = BRIDGES.build(bridge_cfg)
+            check_component(bridge, Bridge, f'bridge of modality {name!r}')
+            self.encoders[name], self.bridges[name] = encoder, bridge
 
         if prompts is None or 'type' not in prompts:
             prompts = dict(type='PromptBank', prompts=prompts)
@@ -142,7 +150,8 @@ class AllSpark(BaseModel):
         if fusion == 'direct':  # the head reads each encoder's own width
             head['in_dims'] = {m: int(e.out_dim) for m, e in self.encoders.items()}
         self.head = HEADS.build(head)
-        if hasattr(self.head, 'bind_language_model'):  # e.g. heads that decode with the LM
+        check_component(self.head, Head, 'head')
+        if isinstance(self.head, BindsLanguageModel):  # e.g. heads that decode with the LM
             self.head.bind_language_model(self.language_model)
         self._check_batch_augments()
 
@@ -151,8 +160,7 @@ class AllSpark(BaseModel):
         refuse the pair when the model is built, not at the first training step."""
         head = type(self.head).__name__
         for augment in getattr(self.data_preprocessor, 'batch_augments', None) or []:
-            if getattr(augment, 'mixes_labels', False) and \
-                    not getattr(self.head, 'supports_mixup', False):
+            if getattr(augment, 'mixes_labels', False) and not self.head.supports_mixup:
                 raise ValueError(
                     f'AllSpark: the data preprocessor has a {type(augment).__name__} batch '
                     f'augment, which mixes labels, but head {head} has no mixed-label loss '
@@ -268,7 +276,7 @@ class AllSpark(BaseModel):
                 continue
             x = inputs[name] if rows is None else take_rows(inputs[name], rows)
             tokens, pad = self._encode_tokens(name, x)
-            if hasattr(encoder, 'pool'):
+            if isinstance(encoder, PoolingEncoder):
                 pooled = encoder.pool(tokens)
             else:
                 valid = (torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
@@ -345,7 +353,7 @@ class AllSpark(BaseModel):
             raise ValueError(f"AllSpark: mode={mode!r} needs data_samples")
         if mode == 'loss':
             mixed = bool(data_samples) and 'mix_lam' in data_samples[0]
-            if mixed and not getattr(self.head, 'supports_mixup', False):
+            if mixed and not self.head.supports_mixup:
                 raise ValueError(f'AllSpark: the batch was mixed (a Mixup batch augment in the '
                                  f'data preprocessor) but head {type(self.head).__name__} has no '
                                  f'mixed-label loss (supports_mixup=False); remove the augment '
@@ -380,6 +388,7 @@ class AllSpark(BaseModel):
                 self.data_preprocessor.set_input_stats(modality, s['mean'], s['std'])
         target = stats.get('target')
         if target is not None:
-            if not hasattr(self.head, 'set_target_stats'):
-                raise TypeError(f'{type(self.head).__name__} takes no target statistics')
+            if not isinstance(self.head, TakesTargetStats):
+                raise TypeError(f'{type(self.head).__name__} takes no target statistics (it has '
+                                f'no set_target_stats, see allspark.models.protocols)')
             self.head.set_target_stats(target['mean'], target['std'])
