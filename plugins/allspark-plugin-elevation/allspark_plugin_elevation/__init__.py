@@ -14,4 +14,5 @@ plugin = PluginSpec(
              'allspark_plugin_elevation.transforms', 'allspark_plugin_elevation.prompts'],
     description='DEM/DSM GeoTIFF chips (rasterio windows, nodata mask, slope/aspect/hillshade '
                 'in metres), timm ViT encoder; chips carry their centre (lat, lon)',
+    benchmarks={'dem_reader': 'allspark_plugin_elevation.benchmarks.dem_reader'},
 )

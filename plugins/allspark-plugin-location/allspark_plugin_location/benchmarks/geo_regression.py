@@ -18,11 +18,12 @@ Features ("methods"), all in the same run:
   (Equal Earth, 128 frequencies -> 256 features), no learned layer;
 * ``rff_multi``: the frozen features of all four scales (2^0, 2^4, 2^8, 2^12) concatenated (1,024);
 * ``enc_multi_untrained`` / ``enc_single_untrained``: the pooled embedding (128) of a randomly
-  initialised ``MultiScaleLocationEncoder`` (four scales / ``scales=[1.0]``);
+  initialised ``MultiScaleLocationEncoder`` (four scales / ``scales=[1.0]``; width 128, 128
+  frequencies per scale, 2 registers, one transformer layer);
 * ``enc_multi_trained`` / ``enc_single_trained`` / ``enc_raw_trained``: the same encoders (and
   ``mode='raw'``) **trained supervised on the training half only**: encoder + one linear layer on
   the pooled embedding, MSE on the z-scored target, AdamW (lr 2e-3, weight decay 1e-4, cosine),
-  ``--train-steps`` steps of batch 256 on 90 % of the training half, the step count with the
+  ``--train-steps`` (150) steps of batch 256 on 90 % of the training half, the step count with the
   lowest MSE on the other 10 % (checked every 50 steps) kept; then frozen and probed like the
   others (the probes refit on the whole training half);
 * ``geoclip``: GeoCLIP's pretrained location encoder (512), when the optional PyPI package
@@ -61,8 +62,11 @@ DATASETS = {
 }
 METHODS = ('raw', 'rff_single', 'rff_multi', 'enc_single_untrained', 'enc_multi_untrained',
            'enc_raw_trained', 'enc_single_trained', 'enc_multi_trained', 'geoclip')
+MLP_ORDER = ('raw', 'rff_single', 'rff_multi', 'enc_multi_trained', 'enc_single_trained',
+             'enc_raw_trained', 'geoclip', 'enc_multi_untrained', 'enc_single_untrained')
 MULTI_SCALES = (1.0, 16.0, 256.0, 4096.0)
-ENCODER_KW = dict(embed_dim=128, num_frequencies=128, num_registers=2, depth=2, num_heads=4)
+# depth 1 (the configs use 2): the budget of a 2-core CPU shared with ~8 jobs
+ENCODER_KW = dict(embed_dim=128, num_frequencies=128, num_registers=2, depth=1, num_heads=4)
 RIDGE_ALPHAS = tuple(10.0 ** k for k in range(-4, 5))
 MLP_WIDTHS, MLP_STEPS, MLP_FOLDS = (64, 256), (150, 400), 2
 
@@ -238,21 +242,37 @@ def encoder_embed(enc: nn.Module, coords: np.ndarray) -> np.ndarray:
     return enc.embed(coords).numpy().astype(np.float64)
 
 
+_GEOCLIP_CACHE: dict = {}
+
+
 def geoclip_features(coords_list: Sequence[np.ndarray]) -> Optional[list[np.ndarray]]:
+    """GeoCLIP embeddings (deterministic: each coordinate is embedded once per process)."""
+    if 'encoder' not in _GEOCLIP_CACHE:
+        _GEOCLIP_CACHE['encoder'] = _load_geoclip()
+    enc = _GEOCLIP_CACHE['encoder']
+    if enc is None:
+        return None
+    out = []
+    for coords in coords_list:
+        keys = [tuple(c) for c in np.asarray(coords, np.float64)]
+        todo = [k for k in dict.fromkeys(keys) if k not in _GEOCLIP_CACHE]
+        with torch.no_grad():
+            for i in range(0, len(todo), 2048):
+                chunk = todo[i:i + 2048]
+                emb = enc(torch.as_tensor(chunk, dtype=torch.float32)).numpy()
+                _GEOCLIP_CACHE.update(zip(chunk, emb.astype(np.float64)))
+        out.append(np.stack([_GEOCLIP_CACHE[k] for k in keys]))
+    return out
+
+
+def _load_geoclip():
     try:
         os.environ.setdefault('HF_HUB_OFFLINE', '1')
         from geoclip import LocationEncoder
     except Exception as exc:  # optional dependency
         log(f'geoclip not available ({type(exc).__name__}: {exc}); skipping that baseline')
         return None
-    enc = LocationEncoder().eval()
-    out = []
-    with torch.no_grad():
-        for coords in coords_list:
-            parts = [enc(torch.as_tensor(coords[i:i + 2048], dtype=torch.float32)).numpy()
-                     for i in range(0, len(coords), 2048)]
-            out.append(np.concatenate(parts).astype(np.float64))
-    return out
+    return LocationEncoder().eval()
 
 
 def method_features(method: str, c_tr: np.ndarray, y_tr: np.ndarray, c_te: np.ndarray,
@@ -333,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--probes', nargs='+', default=list(PROBES), choices=list(PROBES))
-    parser.add_argument('--train-steps', type=int, default=300,
+    parser.add_argument('--train-steps', type=int, default=150,
                         help='steps of the supervised training of the *_trained encoders')
     parser.add_argument('--max-rows', type=int, default=None,
                         help='keep the first N rows of each half (smoke tests only)')
@@ -361,6 +381,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                            rows=rows, summary=summary), f, indent=1)
         return summary
 
+    def probe(name, seed, method, probe_name, feats, y_tr, y_te) -> None:
+        t0 = time.time()
+        f_tr, f_te, info = feats
+        res = PROBES[probe_name](f_tr, y_tr, f_te, seed)
+        r2, mse = r2_mse(y_te, res['pred'])
+        rows.append(dict(dataset=name, seed=seed, method=method, probe=probe_name, r2=r2,
+                         mse=mse, params=res['params'], cv_mse=res['cv_mse'],
+                         feature_dim=int(f_tr.shape[1]), train_info=info,
+                         n_train=len(y_tr), n_test=len(y_te)))
+        log(f'{name} seed {seed} {method:22s} {probe_name:5s} R2 {r2:.4f} MSE {mse:.5g} '
+            f'{res["params"]} ({time.time() - t0:.0f} s)')
+        save()
+
+    # Phase 1: every feature set and the cheap ridge probe; phase 2: the MLP probe, in the order
+    # of MLP_ORDER, over the stored features (so that a run cut short still has every ridge row
+    # and the MLP rows of the main comparisons first).
+    stored = {}
     for name in args.dataset:
         for seed in args.seeds:
             c_tr, y_tr, c_te, y_te = load_split(args.data_root, name, seed, args.max_rows)
@@ -370,17 +407,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 feats = method_features(method, c_tr, y_tr, c_te, seed, args)
                 if feats is None:
                     continue
-                f_tr, f_te, info = feats
-                for probe in args.probes:
-                    res = PROBES[probe](f_tr, y_tr, f_te, seed)
-                    r2, mse = r2_mse(y_te, res['pred'])
-                    rows.append(dict(dataset=name, seed=seed, method=method, probe=probe,
-                                     r2=r2, mse=mse, params=res['params'],
-                                     cv_mse=res['cv_mse'], feature_dim=int(f_tr.shape[1]),
-                                     train_info=info, n_train=len(y_tr), n_test=len(y_te)))
-                    log(f'{name} seed {seed} {method:22s} {probe:5s} R2 {r2:.4f} MSE {mse:.5g} '
-                        f'{res["params"]} ({time.time() - t0:.0f} s)')
-                save()
+                log(f'{name} seed {seed} {method}: features {feats[0].shape} '
+                    f'({time.time() - t0:.0f} s) {feats[2] or ""}')
+                stored[(name, seed, method)] = (feats, y_tr, y_te)
+                if 'ridge' in args.probes:
+                    probe(name, seed, method, 'ridge', feats, y_tr, y_te)
+    for probe_name in [p for p in args.probes if p != 'ridge']:
+        for method in [m for m in MLP_ORDER if m in args.methods]:
+            for name in args.dataset:
+                for seed in args.seeds:
+                    if (name, seed, method) in stored:
+                        feats, y_tr, y_te = stored[(name, seed, method)]
+                        probe(name, seed, method, probe_name, feats, y_tr, y_te)
     summary = save()
     print_table(summary)
     print(f'\nwrote {args.output}')

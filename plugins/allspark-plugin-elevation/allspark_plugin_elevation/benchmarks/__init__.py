@@ -1,0 +1,1 @@
+"""Benchmarks of the elevation plugin (``allspark benchmark <name>``)."""
