@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='degrees added around the training bounding box (default 2)')
     parser.add_argument('--grid-step', type=float, default=1.0,
                         help='spacing of the global grid gallery in degrees (default 1)')
+    parser.add_argument('--topk', default='1',
+                        help="predict the spherical centroid of the top-k gallery coordinates; "
+                             "'auto' chooses k in {1, 3, 5, 10, 25} by leave-one-out median error "
+                             "on the training split against the training gallery (default 1: "
+                             "GeoCLIP's top-1)")
     parser.add_argument('--location-modality', default='location',
                         help='the coordinate modality of the model (default: location)')
     parser.add_argument('--num-queries', type=int, default=4,
@@ -145,7 +150,41 @@ def training_coordinates(cfg, location: str):
     return np.stack(out)
 
 
-def geolocate_all(model, found: dict, galleries: dict, location: str) -> dict:
+def choose_topk(model, cfg, location: str, train_coords, candidates=(1, 3, 5, 10, 25)) -> dict:
+    """Per query modality, the ``k`` with the lowest leave-one-out median error on the training
+    split (queries: training samples; gallery: the other training coordinates)."""
+    import copy
+
+    import numpy as np
+    import torch
+
+    from allspark.evaluation.geolocation import geolocation_scores, retrieve_locations
+
+    lcfg = copy.deepcopy(cfg.train_dataloader)
+    lcfg.dataset['pipeline'] = []
+    lcfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
+    train_found = collect(model, _runner_loader(lcfg), location)
+    gallery_emb = embed_coordinates(model, train_coords, location)
+    chosen = {}
+    for m in sorted({m for e in train_found['embeddings'] for m in e if m != location}):
+        rows = [i for i, e in enumerate(train_found['embeddings']) if m in e]
+        query = torch.zeros(len(train_coords), gallery_emb.shape[1])
+        query[rows] = torch.stack([train_found['embeddings'][i][m] for i in rows])
+        errors = {}
+        for k in candidates:
+            pred = retrieve_locations(query, gallery_emb, train_coords, k=k, exclude_self=True)
+            errors[k] = geolocation_scores(pred[rows], np.asarray(train_coords)[rows])['median_km']
+        chosen[m] = dict(k=min(errors, key=errors.get), loo_median_km=errors)
+    return chosen
+
+
+def _runner_loader(loader_cfg):
+    from mmengine.runner import Runner
+    return Runner.build_dataloader(loader_cfg)
+
+
+def geolocate_all(model, found: dict, galleries: dict, location: str,
+                  topk: Optional[dict] = None) -> dict:
     """``{gallery: {query modality: scores}}`` for every modality that is not ``location``."""
     import numpy as np
     import torch
@@ -163,9 +202,11 @@ def geolocate_all(model, found: dict, galleries: dict, location: str) -> dict:
             if not rows:
                 continue
             query = torch.stack([found['embeddings'][i][m] for i in rows])
-            pred = retrieve_locations(query, gallery_emb, latlon)
+            k = int((topk or {}).get(m, 1))
+            pred = retrieve_locations(query, gallery_emb, latlon, k=k)
             true = np.stack([found['coords'][i] for i in rows])
-            results[gname][m] = dict(geolocation_scores(pred, true), gallery_size=len(latlon))
+            results[gname][m] = dict(geolocation_scores(pred, true), gallery_size=len(latlon),
+                                     topk=k)
             predictions[(gname, m)] = (rows, pred, true)
     return dict(scores=results, predictions=predictions)
 
@@ -311,7 +352,16 @@ def run(args: argparse.Namespace) -> int:
                 print('[retrieval] geoclip is not installed: skipping the GeoCLIP 100K gallery')
             else:
                 galleries['geoclip_100k'] = geoclip_gallery()
-        geo_out = geolocate_all(model, found, galleries, location)
+        chosen = {}
+        if args.topk == 'auto':
+            chosen = choose_topk(model, cfg, location, train_coords)
+            print('top-k chosen by leave-one-out on the training split: '
+                  + ', '.join(f"{m}: k={c['k']}" for m, c in chosen.items()))
+            topk = {m: c['k'] for m, c in chosen.items()}
+        else:
+            topk = {m: int(args.topk) for m in head.modalities}
+        geo_out = geolocate_all(model, found, galleries, location, topk)
+        geo_out['topk_selection'] = chosen
         truth = np.stack([c for c in found['coords'] if c is not None])
         centre = spherical_centroid(train_coords)
         centroid = dict(geolocation_scores(np.repeat(centre[None], len(truth), 0), truth),
@@ -329,7 +379,8 @@ def run(args: argparse.Namespace) -> int:
     result = dict(config=args.config, checkpoint=args.checkpoint, split=args.split,
                   fusion=getattr(model, 'fusion', None), pivot=head.pivot,
                   pairs={f'{a}->{b}': s for (a, b), s in table.items()}, summary=summary,
-                  geolocation=geo_out['scores'], centroid_baseline=centroid)
+                  geolocation=geo_out['scores'], centroid_baseline=centroid,
+                  topk_selection=geo_out.get('topk_selection'))
     json_path = os.path.join(out_dir, 'retrieval.json')
     with open(json_path, 'w') as f:
         json.dump(result, f, indent=2)

@@ -86,8 +86,20 @@ def geoclip_gallery() -> np.ndarray:
 
 
 def retrieve_locations(query: torch.Tensor, gallery_emb: torch.Tensor,
-                       gallery_latlon: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Top-1 gallery coordinate per query: ``query (N, E)``, ``gallery_emb (G, E)`` -> ``(N, 2)``."""
+                       gallery_latlon: np.ndarray, chunk: int = 4096, k: int = 1,
+                       exclude_self: bool = False) -> np.ndarray:
+    """Top-1 gallery coordinate per query: ``query (N, E)``, ``gallery_emb (G, E)`` -> ``(N, 2)``.
+
+    ``k > 1``: the spherical centroid of the top-``k`` gallery coordinates instead (hedges
+    between candidate places).  ``exclude_self``: query ``i`` may not retrieve gallery item ``i``
+    (leave-one-out on the training gallery, to choose ``k`` without test data)."""
+    if k > 1 or exclude_self:
+        sim = query.float() @ gallery_emb.float().t()
+        if exclude_self:
+            sim.fill_diagonal_(-float('inf'))
+        top = sim.topk(min(k, sim.shape[1]), dim=1).indices.numpy()
+        latlon = np.asarray(gallery_latlon, np.float64)
+        return np.stack([spherical_centroid(latlon[row]) for row in top])
     best_score = torch.full((query.shape[0],), -float('inf'))
     best = torch.zeros(query.shape[0], dtype=torch.long)
     q = query.float()

@@ -186,7 +186,8 @@ def test_alignment_config_and_retrieval_tool_end_to_end(colocated, tmp_path, cap
     parser = argparse.ArgumentParser()
     retrieval.add_arguments(parser)
     args = parser.parse_args([cfg_path, os.path.join(work, 'iter_3.pth'), '--out-dir', out,
-                              '--grid-step', '30', '--region-step', '1', '--num-queries', '2'])
+                              '--grid-step', '30', '--region-step', '1', '--num-queries', '2',
+                              '--topk', 'auto'])
     assert retrieval.run(args) == 0
     printed = capsys.readouterr().out
     assert '| msi -> location |' in printed and 'centroid' in printed
@@ -195,6 +196,7 @@ def test_alignment_config_and_retrieval_tool_end_to_end(colocated, tmp_path, cap
     assert set(result['geolocation']) == {'train', 'grid_30deg', 'region_1deg'}
     assert result['geolocation']['train']['msi']['n'] == 4
     assert 'within_25km' in result['centroid_baseline']
+    assert result['topk_selection']['msi']['k'] in (1, 3, 5, 10, 25)
     assert os.path.getsize(os.path.join(out, 'retrieval.png')) > 10000
     with pytest.raises(SystemExit, match='checkpoint not found'):
         retrieval.run(parser.parse_args([cfg_path, 'nope.pth']))
