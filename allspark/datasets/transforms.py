@@ -5,6 +5,7 @@ checkpoints save and restore, so a resumed run draws the same augmentations.
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence, Union
 
 import numpy as np
@@ -18,9 +19,44 @@ def _pair(size: Union[int, Sequence[int]]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-class _KeyedTransform:
-    def __init__(self, keys: Union[str, Sequence[str]]):
+class BaseTransform:
+    """The one base class of sample transforms, in the core and in every plugin.
+
+    ``keys``: the sample fields the transform reads or rewrites (one name or a list; ``()`` for
+    a transform that works on a fixed structure, e.g. a whole graph sample).  ``__call__``
+    checks they are all present, naming the missing one and the sample's fields, then calls
+    ``transform(sample) -> sample``, which subclasses implement.  ``single=True``: the transform
+    works on exactly one field (checked when it is built), available as ``self.key``.  The spelling is ``keys=``
+    everywhere; ``key=`` is refused with a message pointing at ``keys=``.
+    """
+
+    def __init__(self, keys: Union[str, Sequence[str]] = (), single: bool = False):
         self.keys = [keys] if isinstance(keys, str) else list(keys)
+        if single and len(self.keys) != 1:
+            raise ValueError(f'{type(self).__name__}: works on one field; give keys= one name, '
+                             f'got {self.keys}')
+
+    @property
+    def key(self) -> str:
+        """The one field of a single-field transform (``single=True``)."""
+        if len(self.keys) != 1:
+            raise AttributeError(f'{type(self).__name__} has keys {self.keys}, not one key')
+        return self.keys[0]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get('__init__')
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def checked_init(self, *args, **kw):
+            if 'key' in kw:
+                raise TypeError(f'{cls.__name__}: the argument is spelt keys= (one name or a '
+                                f'list), not key=; got key={kw["key"]!r}')
+            init(self, *args, **kw)
+
+        cls.__init__ = checked_init
 
     def __call__(self, sample: dict) -> dict:
         for key in self.keys:
@@ -30,14 +66,17 @@ class _KeyedTransform:
         return self.transform(sample)
 
     def transform(self, sample: dict) -> dict:
-        raise NotImplementedError
+        raise NotImplementedError(f'{type(self).__name__} must implement transform(sample)')
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(keys={self.keys})'
 
 
+_KeyedTransform = BaseTransform  # the old private name
+
+
 @TRANSFORMS.register_module()
-class CenterCrop(_KeyedTransform):
+class CenterCrop(BaseTransform):
     """Crop the centre ``size`` of ``(C, H, W)`` arrays (smaller inputs are zero-padded)."""
 
     def __init__(self, size, keys='img'):
@@ -60,7 +99,7 @@ class CenterCrop(_KeyedTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomCrop(_KeyedTransform):
+class RandomCrop(BaseTransform):
     """Random ``size`` crop, after optional zero ``padding`` on every side."""
 
     def __init__(self, size, padding: int = 0, keys='img'):
@@ -85,7 +124,7 @@ class RandomCrop(_KeyedTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomFlip(_KeyedTransform):
+class RandomFlip(BaseTransform):
     """Flip horizontally and/or vertically, each with probability ``prob``."""
 
     def __init__(self, prob: float = 0.5, directions=('horizontal',), keys='img'):
@@ -102,7 +141,7 @@ class RandomFlip(_KeyedTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomRotate90(_KeyedTransform):
+class RandomRotate90(BaseTransform):
     """Rotate by a random multiple of 90 degrees (overhead imagery has no 'up')."""
 
     def transform(self, sample: dict) -> dict:
@@ -113,7 +152,7 @@ class RandomRotate90(_KeyedTransform):
 
 
 @TRANSFORMS.register_module()
-class Resize(_KeyedTransform):
+class Resize(BaseTransform):
     """Bilinear resize of ``(C, H, W)`` arrays to ``size``."""
 
     def __init__(self, size, keys='img'):
@@ -129,7 +168,7 @@ class Resize(_KeyedTransform):
 
 
 @TRANSFORMS.register_module()
-class ToFloat(_KeyedTransform):
+class ToFloat(BaseTransform):
     """Cast to float32 and optionally scale (``scale=1/255`` for 8-bit images)."""
 
     def __init__(self, scale: float = 1.0, keys='img'):

@@ -9,11 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class ElevationRelative:
+class ElevationRelative(BaseTransform):
     """Subtract the chip's mean valid height from its elevation channel (the relief, not the
     absolute height, becomes the input); the mean is kept in ``mean_elevation``.
 
@@ -21,15 +22,16 @@ class ElevationRelative:
         channels: the dataset's channel names (to find ``elevation`` and ``mask``).
     """
 
-    def __init__(self, channels: Sequence[str] = ('elevation', 'mask'), key: str = 'elevation'):
+    def __init__(self, channels: Sequence[str] = ('elevation', 'mask'), keys: str = 'elevation'):
         channels = list(channels)
         if 'elevation' not in channels:
             raise ValueError(f'ElevationRelative: channels {channels} have no elevation')
-        self.key, self.channels = key, channels
+        super().__init__(keys, single=True)
+        self.channels = channels
         self.elev = channels.index('elevation')
         self.mask = channels.index('mask') if 'mask' in channels else None
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = np.array(sample[self.key], dtype=np.float32, copy=True)
         valid = x[self.mask] > 0.5 if self.mask is not None else np.ones(x.shape[1:], bool)
         mean = float(x[self.elev][valid].mean()) if valid.any() else 0.0

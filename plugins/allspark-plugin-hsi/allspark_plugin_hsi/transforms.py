@@ -3,18 +3,20 @@
 They run on the raw spectrum, before the model's per-band normalisation."""
 import numpy as np
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class SpectralJitter:
+class SpectralJitter(BaseTransform):
     """Multiply a spectrum ``(bands,)`` by ``1 + U(-scale, scale)`` (illumination) and add
     Gaussian noise of ``noise`` times the spectrum's mean absolute value."""
 
-    def __init__(self, scale: float = 0.05, noise: float = 0.01, key: str = 'hsi'):
-        self.scale, self.noise, self.key = scale, noise, key
+    def __init__(self, scale: float = 0.05, noise: float = 0.01, keys: str = 'hsi'):
+        super().__init__(keys, single=True)
+        self.scale, self.noise = scale, noise
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = np.asarray(sample[self.key], dtype=np.float32)
         gain = 1.0 + np.random.uniform(-self.scale, self.scale)
         out = x * gain

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from allspark.geo import EARTH_RADIUS_KM
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
@@ -24,16 +25,17 @@ def wrap_latlon(lat: float, lon: float) -> tuple[float, float]:
 
 
 @TRANSFORMS.register_module()
-class CoordinateJitter:
+class CoordinateJitter(BaseTransform):
     """Move the point by Gaussian noise of ``sigma_km`` kilometres (east and north), with
     probability ``prob``; GeoCLIP's GPS augmentation.  The result is wrapped to valid degrees."""
 
-    def __init__(self, key: str = 'location', sigma_km: float = 1.0, prob: float = 1.0):
+    def __init__(self, keys: str = 'location', sigma_km: float = 1.0, prob: float = 1.0):
         if sigma_km < 0:
             raise ValueError(f'CoordinateJitter: sigma_km must be >= 0, got {sigma_km}')
-        self.key, self.sigma_km, self.prob = key, sigma_km, prob
+        super().__init__(keys, single=True)
+        self.sigma_km, self.prob = sigma_km, prob
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         if self.sigma_km and np.random.rand() < self.prob:
             lat, lon = (float(v) for v in np.asarray(sample[self.key], dtype=np.float64)[:2])
             north, east = np.random.normal(0.0, self.sigma_km, size=2)
@@ -45,4 +47,4 @@ class CoordinateJitter:
         return sample
 
     def __repr__(self) -> str:
-        return f'CoordinateJitter(key={self.key!r}, sigma_km={self.sigma_km}, prob={self.prob})'
+        return f'CoordinateJitter(keys={self.keys}, sigma_km={self.sigma_km}, prob={self.prob})'

@@ -9,18 +9,20 @@ from typing import Sequence
 
 import numpy as np
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class MSIRandomBrightness:
+class MSIRandomBrightness(BaseTransform):
     """Multiply all bands by one factor drawn from ``[1 - delta, 1 + delta]`` (illumination /
     atmospheric variation); applied before normalisation."""
 
-    def __init__(self, delta: float = 0.1, prob: float = 0.5, key: str = 'msi'):
-        self.delta, self.prob, self.key = delta, prob, key
+    def __init__(self, delta: float = 0.1, prob: float = 0.5, keys: str = 'msi'):
+        super().__init__(keys, single=True)
+        self.delta, self.prob = delta, prob
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         if np.random.rand() < self.prob:
             factor = np.float32(1.0 + np.random.uniform(-self.delta, self.delta))
             sample[self.key] = np.asarray(sample[self.key], dtype=np.float32) * factor
@@ -28,13 +30,14 @@ class MSIRandomBrightness:
 
 
 @TRANSFORMS.register_module()
-class MSISelectBands:
+class MSISelectBands(BaseTransform):
     """Keep the bands at ``indices`` (in the dataset's band order): ``(C, H, W) -> (k, H, W)``."""
 
-    def __init__(self, indices: Sequence[int], key: str = 'msi'):
-        self.indices, self.key = list(indices), key
+    def __init__(self, indices: Sequence[int], keys: str = 'msi'):
+        super().__init__(keys, single=True)
+        self.indices = list(indices)
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = sample[self.key]
         if max(self.indices) >= x.shape[0]:
             raise ValueError(f'MSISelectBands: band index {max(self.indices)} out of range for '

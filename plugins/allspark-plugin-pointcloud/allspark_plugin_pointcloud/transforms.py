@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class PointCloudScaleTranslate:
+class PointCloudScaleTranslate(BaseTransform):
     """Anisotropic random scale then random translation of the xyz channels."""
 
     def __init__(self, scale_low: float = 2 / 3, scale_high: float = 3 / 2,
-                 translate: float = 0.2, key: str = 'pointcloud'):
+                 translate: float = 0.2, keys: str = 'pointcloud'):
         if not 0 < scale_low <= scale_high:
             raise ValueError(f'PointCloudScaleTranslate: need 0 < scale_low <= scale_high, got '
                              f'{scale_low}, {scale_high}')
-        self.scale_low, self.scale_high, self.translate, self.key = (
-            scale_low, scale_high, translate, key)
+        super().__init__(keys, single=True)
+        self.scale_low, self.scale_high, self.translate = scale_low, scale_high, translate
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         pts = np.array(sample[self.key], dtype=np.float32, copy=True)
         scale = np.random.uniform(self.scale_low, self.scale_high, 3).astype(np.float32)
         shift = np.random.uniform(-self.translate, self.translate, 3).astype(np.float32)
@@ -37,16 +38,17 @@ class PointCloudScaleTranslate:
 
 
 @TRANSFORMS.register_module()
-class PointCloudRandomDropout:
+class PointCloudRandomDropout(BaseTransform):
     """Drop a random fraction (up to ``max_ratio``) of the points, keeping ``N`` fixed."""
 
-    def __init__(self, max_ratio: float = 0.875, key: str = 'pointcloud'):
+    def __init__(self, max_ratio: float = 0.875, keys: str = 'pointcloud'):
         if not 0 <= max_ratio < 1:
             raise ValueError(f'PointCloudRandomDropout: max_ratio must be in [0, 1), got '
                              f'{max_ratio}')
-        self.max_ratio, self.key = max_ratio, key
+        super().__init__(keys, single=True)
+        self.max_ratio = max_ratio
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         pts = np.array(sample[self.key], dtype=np.float32, copy=True)
         ratio = np.random.uniform(0, self.max_ratio)
         drop = np.random.random(len(pts)) <= ratio

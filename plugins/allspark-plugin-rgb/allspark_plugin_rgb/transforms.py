@@ -11,20 +11,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class RGBRandomResizedCrop:
+class RGBRandomResizedCrop(BaseTransform):
     """Crop a random box covering ``scale`` of the area (aspect ratio in ``ratio``), resize it to
     ``size`` (bilinear): ``(C, H, W) -> (C, size, size)`` float32."""
 
     def __init__(self, size: Union[int, Sequence[int]], scale=(0.5, 1.0), ratio=(3 / 4, 4 / 3),
-                 key: str = 'rgb'):
+                 keys: str = 'rgb'):
         self.size = (size, size) if isinstance(size, int) else tuple(size)
-        self.scale, self.ratio, self.key = scale, ratio, key
+        super().__init__(keys, single=True)
+        self.scale, self.ratio = scale, ratio
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = np.ascontiguousarray(sample[self.key], dtype=np.float32)
         h, w = x.shape[-2:]
         area = np.random.uniform(*self.scale) * h * w
@@ -39,14 +41,15 @@ class RGBRandomResizedCrop:
 
 
 @TRANSFORMS.register_module()
-class RGBColorJitter:
+class RGBColorJitter(BaseTransform):
     """Random brightness / contrast factors in ``[1 - b, 1 + b]`` / ``[1 - c, 1 + c]`` (values
     stay in the input's 0-255 range)."""
 
-    def __init__(self, brightness: float = 0.2, contrast: float = 0.2, key: str = 'rgb'):
-        self.brightness, self.contrast, self.key = brightness, contrast, key
+    def __init__(self, brightness: float = 0.2, contrast: float = 0.2, keys: str = 'rgb'):
+        super().__init__(keys, single=True)
+        self.brightness, self.contrast = brightness, contrast
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = np.asarray(sample[self.key], dtype=np.float32)
         b = 1 + np.random.uniform(-self.brightness, self.brightness)
         c = 1 + np.random.uniform(-self.contrast, self.contrast)

@@ -8,36 +8,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from allspark.datasets.transforms import BaseTransform
 from allspark.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class SARToDecibel:
+class SARToDecibel(BaseTransform):
     """``x -> 10 * log10(max(x, eps))`` for intensity (``power=True``) or 20 log10 for amplitude.
 
     For calibrated float GeoTIFFs whose dynamic range spans decades; MSTAR's 8-bit JPEG chips are
     already compressed for display and need no conversion."""
 
-    def __init__(self, key: str = 'sar', power: bool = True, eps: float = 1e-6):
-        self.key, self.factor, self.eps = key, 10.0 if power else 20.0, eps
+    def __init__(self, keys: str = 'sar', power: bool = True, eps: float = 1e-6):
+        super().__init__(keys, single=True)
+        self.factor, self.eps = 10.0 if power else 20.0, eps
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         x = np.asarray(sample[self.key], dtype=np.float32)
         sample[self.key] = (self.factor * np.log10(np.maximum(x, self.eps))).astype(np.float32)
         return sample
 
     def __repr__(self) -> str:
-        return f'SARToDecibel(key={self.key!r}, factor={self.factor})'
+        return f'SARToDecibel(keys={self.keys}, factor={self.factor})'
 
 
 @TRANSFORMS.register_module()
-class RandomSpeckle:
+class RandomSpeckle(BaseTransform):
     """Multiply by unit-mean gamma noise (``looks``-look speckle) with probability ``prob``."""
 
-    def __init__(self, key: str = 'sar', looks: float = 8.0, prob: float = 0.5):
-        self.key, self.looks, self.prob = key, looks, prob
+    def __init__(self, keys: str = 'sar', looks: float = 8.0, prob: float = 0.5):
+        super().__init__(keys, single=True)
+        self.looks, self.prob = looks, prob
 
-    def __call__(self, sample: dict) -> dict:
+    def transform(self, sample: dict) -> dict:
         if np.random.rand() < self.prob:
             x = np.asarray(sample[self.key], dtype=np.float32)
             noise = np.random.gamma(self.looks, 1.0 / self.looks, size=x.shape)
@@ -45,4 +48,4 @@ class RandomSpeckle:
         return sample
 
     def __repr__(self) -> str:
-        return f'RandomSpeckle(key={self.key!r}, looks={self.looks}, prob={self.prob})'
+        return f'RandomSpeckle(keys={self.keys}, looks={self.looks}, prob={self.prob})'
