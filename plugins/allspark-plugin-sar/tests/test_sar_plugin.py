@@ -61,8 +61,8 @@ def _sandbox(tmp_path):
 
 
 def test_sar_config_trains_end_to_end(tmp_path):
-    config = 'sar_mstar_cpu.py'
-    data = write_jpeg_tree(str(tmp_path / 'mstar'), per_class=3)
+    config = 'sar::mstar_cpu.py'
+    data = write_jpeg_tree(str(tmp_path / 'mstar'), per_class=4)
     png = str(tmp_path / 'confusion.png')
     with _sandbox(tmp_path) as recs:
         rec = plugins.get_record('sar')
@@ -71,24 +71,25 @@ def test_sar_config_trains_end_to_end(tmp_path):
         assert ENCODERS.get('SARConvEncoder') is SARConvEncoder
         assert DATASETS.get('MSTARDataset') is MSTARDataset
         metrics = run_smoke_training(
-            os.path.join(REPO, 'configs', config), str(tmp_path / 'work'), max_iters=3,
+            config, str(tmp_path / 'work'), max_iters=20,
             cfg_options={'train_dataloader.dataset.data_root': data,
                          'val_dataloader.dataset.data_root': data,
                          'test_dataloader.dataset.data_root': data,
                          'test_evaluator.confusion_png': png})
-    assert 0.0 <= metrics['accuracy'] <= 100.0 and 'kappa' in metrics
-    assert os.path.exists(tmp_path / 'work' / 'iter_3.pth') and os.path.getsize(png) > 0
-    ckpt = torch.load(tmp_path / 'work' / 'iter_3.pth', map_location='cpu', weights_only=True)
+    # 3 classes (chance 33%), targets of class-dependent shape: the model must have learnt them
+    assert metrics['accuracy'] >= 66.0 and 'kappa' in metrics, metrics
+    assert os.path.exists(tmp_path / 'work' / 'iter_20.pth') and os.path.getsize(png) > 0
+    ckpt = torch.load(tmp_path / 'work' / 'iter_20.pth', map_location='cpu', weights_only=True)
     mean = ckpt['state_dict']['data_preprocessor.sar_mean']
     assert 0.0 < float(mean) < 1.0  # training-split statistics saved with the checkpoint
 
 
 def test_sar_two_channel_config_trains(tmp_path):
-    data = write_geotiff_tree(str(tmp_path / 'pol'), per_class=2)
+    data = write_geotiff_tree(str(tmp_path / 'pol'), per_class=4)
     with _sandbox(tmp_path):
         metrics = run_smoke_training(
-            os.path.join(REPO, 'configs', 'sar_mstar_cpu.py'), str(tmp_path / 'work'),
-            max_iters=2, cfg_options={
+            'sar::mstar_cpu.py', str(tmp_path / 'work'),
+            max_iters=20, cfg_options={
                 'channels': 2,
                 'model.data_preprocessor.normalize.sar.channels': 2,
                 'model.modalities.sar.encoder.in_chans': 2,
@@ -98,7 +99,7 @@ def test_sar_two_channel_config_trains(tmp_path):
                 'val_dataloader.dataset.data_root': data,
                 'test_dataloader.dataset.data_root': data,
                 'test_evaluator.confusion_png': None})
-    assert 0.0 <= metrics['accuracy'] <= 100.0
+    assert metrics['accuracy'] >= 66.0, metrics  # 3 classes: chance is 33%
 
 
 def test_sar_full_config_builds_and_steps(tmp_path):
@@ -107,7 +108,7 @@ def test_sar_full_config_builds_and_steps(tmp_path):
     from allspark.registry import MODELS
     from allspark.testing import tiny_language_model_cfg
 
-    cfg = load_config(os.path.join(REPO, 'configs', 'sar_mstar.py'))
+    cfg = load_config('sar::mstar.py')
     assert cfg.train_cfg.max_epochs == 30 and cfg.model.modalities.sar.bridge.num_queries == 8
     cfg.model.language_model = tiny_language_model_cfg()
     model = MODELS.build(cfg.model)
