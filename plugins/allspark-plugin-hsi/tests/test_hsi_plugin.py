@@ -225,8 +225,9 @@ def test_hsi_config_trains_end_to_end(tmp_path):
     opts['test_evaluator.num_classes'] = 3
     opts['model.head.num_classes'] = 3
     metrics = run_smoke_training('hsi::salinas_a.py',
-                                 str(tmp_path / 'work'), max_iters=3, batch_size=8,
+                                 str(tmp_path / 'work'), max_iters=20, batch_size=8,
                                  cfg_options=opts)
-    assert 0.0 <= metrics['accuracy'] <= 100.0 and 'kappa' in metrics
+    # 3 classes with distinct spectra (chance 33%): the model must have learnt them
+    assert metrics['accuracy'] >= 66.0 and 'kappa' in metrics, metrics
     assert os.path.getsize(png) > 1000  # the predicted map next to the ground truth
-    assert os.path.exists(tmp_path / 'work' / 'iter_3.pth')
+    assert os.path.exists(tmp_path / 'work' / 'iter_20.pth')
