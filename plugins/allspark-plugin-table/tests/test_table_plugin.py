@@ -178,6 +178,7 @@ def test_table_configs_train_end_to_end(tmp_path, config):
                                  max_iters=3, batch_size=16, cfg_options=opts)
     assert np.isfinite(metrics['rmse']) and np.isfinite(metrics['mae']) and 'r2' in metrics
     assert os.path.exists(tmp_path / 'work' / 'iter_3.pth')
-    ckpt = torch.load(tmp_path / 'work' / 'iter_3.pth', weights_only=False)
+    from allspark.engine.checkpoint import safe_torch_load
+    ckpt = safe_torch_load(str(tmp_path / 'work' / 'iter_3.pth'))  # weights_only=True
     mean = ckpt['state_dict']['head.scaling.target_mean']
     assert float(mean) > 1.0  # the training split's PM2.5 mean was saved with the weights
