@@ -9,6 +9,10 @@ runs under ``torch.autocast(dtype=bfloat16)``; parameters, gradients and optimiz
 float32.  bfloat16 has float32's exponent range, so no loss scaling is needed (float16 would
 need it: use mmengine's ``AmpOptimWrapper`` on a GPU for that).
 
+CPUs without bfloat16 units (AVX2 only, e.g. the AMD EPYC measured in ``docs/benchmarks.md``)
+emulate it and run it many times *slower* than float32: use ``enabled='auto'`` to get bfloat16
+only where the device has the units (``allspark.engine.precision``).
+
     optim_wrapper = dict(type='AutocastOptimWrapper', optimizer=dict(type='AdamW', lr=1e-3))
 """
 from __future__ import annotations
