@@ -140,7 +140,7 @@ def test_language_imdb_config_end_to_end(tmp_path, loaded):
     root = write_imdb(tmp_path / 'aclImdb', per_class=4)
     opts = {f'{k}.dataset.data_root': root
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
-    metrics = run_smoke_training(CONFIG, str(tmp_path / 'work'), max_iters=3, batch_size=4,
+    metrics = run_smoke_training(CONFIG, str(tmp_path / 'work'), max_iters=20, batch_size=4,
                                  cfg_options=opts)
-    assert 0.0 <= metrics['accuracy'] <= 100.0
-    assert os.path.exists(tmp_path / 'work' / 'iter_3.pth')
+    assert metrics['accuracy'] >= 75.0, metrics  # positive vs negative reviews: chance is 50%
+    assert os.path.exists(tmp_path / 'work' / 'iter_20.pth')
