@@ -173,16 +173,17 @@ def test_msi_rgb_weights_adapted_to_13_bands(tmp_path):
         enc(torch.randn(2, 12, 64, 64))
 
 
-def test_msi_config_trains_end_to_end(eurosat, tmp_path):
+def test_msi_config_trains_end_to_end(tmp_path):
     from allspark.testing import run_smoke_training
 
+    eurosat = make_eurosat(tmp_path / 'eurosat', n_test=4)  # 8 test tiles, not 2
     work = str(tmp_path / 'work')
     opts = {f'{k}.dataset.data_root': eurosat
             for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
     metrics = run_smoke_training('msi::eurosat.py', work,
-                                 max_iters=3, batch_size=2, cfg_options=opts)
-    assert 0.0 <= metrics['accuracy'] <= 100.0
-    ckpt = torch.load(os.path.join(work, 'iter_3.pth'), map_location='cpu', weights_only=True)
+                                 max_iters=20, batch_size=2, cfg_options=opts)
+    assert metrics['accuracy'] >= 75.0, metrics  # 2 classes of distinct brightness: chance 50%
+    ckpt = torch.load(os.path.join(work, 'iter_20.pth'), map_location='cpu', weights_only=True)
     mean = ckpt['state_dict']['data_preprocessor.msi_mean']
     expected = EuroSATDataset(eurosat, 'train').stats()['inputs']['msi']['mean']
     np.testing.assert_allclose(mean.numpy(), expected, rtol=1e-5)
