@@ -6,8 +6,16 @@ from torch import nn
 
 import allspark
 from allspark.models.heads import LinearClsHead, LinearRegHead
-from allspark.models.protocols import (BindsLanguageModel, Bridge, Encoder, Head, PoolingEncoder,
-                                       TakesTargetStats, check_component, missing_members)
+from allspark.models.protocols import (
+    BindsLanguageModel,
+    Bridge,
+    Encoder,
+    Head,
+    PoolingEncoder,
+    TakesTargetStats,
+    check_component,
+    missing_members,
+)
 from allspark.registry import BRIDGES, ENCODERS, MODELS
 
 allspark.register_all_modules()

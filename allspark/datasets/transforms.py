@@ -26,8 +26,8 @@ class BaseTransform:
     a transform that works on a fixed structure, e.g. a whole graph sample).  ``__call__``
     checks they are all present, naming the missing one and the sample's fields, then calls
     ``transform(sample) -> sample``, which subclasses implement.  ``single=True``: the transform
-    works on exactly one field (checked when it is built), available as ``self.key``.  The spelling is ``keys=``
-    everywhere; ``key=`` is refused with a message pointing at ``keys=``.
+    works on exactly one field (checked when it is built), available as ``self.key``.  The
+    spelling is ``keys=`` everywhere; ``key=`` is refused with a message pointing at ``keys=``.
     """
 
     def __init__(self, keys: Union[str, Sequence[str]] = (), single: bool = False):

@@ -33,8 +33,15 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from allspark.datasets.base import MODALITY_MASK_KEY  # the presence mask
-from allspark.models.protocols import (BindsLanguageModel, Bridge, Encoder, Head, PoolingEncoder,
-                                       TakesTargetStats, check_component)
+from allspark.models.protocols import (
+    BindsLanguageModel,
+    Bridge,
+    Encoder,
+    Head,
+    PoolingEncoder,
+    TakesTargetStats,
+    check_component,
+)
 from allspark.registry import BRIDGES, ENCODERS, HEADS, LANGUAGE_MODELS, MODELS, PROMPTS
 
 TOKEN_ORDERS = ('prompt_first', 'bridged_first')

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from allspark.geo import EARTH_RADIUS_KM
 from allspark.datasets.transforms import BaseTransform
+from allspark.geo import EARTH_RADIUS_KM
 from allspark.registry import TRANSFORMS
 
 
