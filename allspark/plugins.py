@@ -13,8 +13,10 @@ registered twice) is caught and kept in its :class:`PluginRecord`; nothing raise
 and the other plugins and the core keep working.
 
 Environment:
-    ``ALLSPARK_DISABLE_PLUGIN_AUTOLOAD=1``  load no plugin automatically (``load_plugins(force=True)``
-    or ``ALLSPARK_PLUGINS=name,...`` still load the named ones).
+    ``ALLSPARK_DISABLE_PLUGIN_AUTOLOAD=1``  load no plugin automatically
+    (``load_plugins(force=True)`` or ``ALLSPARK_PLUGINS=name,...`` still load the named ones).
+    ``ALLSPARK_EAGER_PLUGINS=1``  import every plugin's modules at discovery, even those that
+    declare ``provides`` (lazy by default).
     ``ALLSPARK_DISABLE_PLUGINS=name,...``   skip these plugins.
 """
 from __future__ import annotations
@@ -47,6 +49,13 @@ class PluginSpec:
             command line and in ``_base_``.
         benchmarks: ``{benchmark name: module}``; each module defines ``main(argv=None) -> int``
             and is run by ``allspark benchmark <name> [args]``.
+        provides: ``{registry kind: [names]}`` the modules register (``{'encoder':
+            ['SARConvEncoder'], 'dataset': [...]}``; kinds as in
+            ``allspark.registry.ALL_REGISTRIES``).  A plugin that declares them is loaded
+            lazily: its modules are imported on the first lookup of a name it declares (or of
+            its scope, or of its modalities' prompts), so a training start imports only the
+            plugins its config uses and ``allspark plugins`` lists them without importing.
+            Without it, the modules are imported at discovery.
     """
     name: str
     api_version: str
@@ -55,6 +64,7 @@ class PluginSpec:
     description: str = ''
     configs: Optional[str] = None
     benchmarks: Mapping[str, str] = field(default_factory=dict)
+    provides: Optional[Mapping[str, Sequence[str]]] = None
 
 
 @dataclass
@@ -74,6 +84,9 @@ class PluginRecord:
     configs: Optional[str] = None
     benchmarks: dict = field(default_factory=dict)
     clashes: list = field(default_factory=list)
+    provides: dict = field(default_factory=dict)
+    modules: list = field(default_factory=list)
+    imported: bool = False  # its modules have been imported (lazy plugins: on first use)
 
 
 _lock = threading.RLock()
@@ -114,7 +127,6 @@ def _env_list(name: str) -> set[str]:
 
 def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
     import allspark
-    from allspark.registry import CURRENT_PLUGIN
 
     allspark.register_all_modules()  # core classes first, so they are never a plugin's
 
@@ -140,18 +152,75 @@ def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
     except ValueError as exc:
         rec.status, rec.error = 'incompatible', str(exc)
         return rec
-    token = CURRENT_PLUGIN.set(rec)
-    try:
-        for module in spec.modules:
-            importlib.import_module(module)
-        rec.status = 'ok'
-        _adopt_earlier_registrations(rec)
-    except Exception as exc:
-        rec.status, rec.error, rec.traceback = 'broken', _last_line(exc), traceback.format_exc()
-        _unregister(rec)
-    finally:
-        CURRENT_PLUGIN.reset(token)
+    rec.modules = list(spec.modules)
+    rec.status = 'ok'
+    if spec.provides and not _eager():
+        rec.provides = {kind: list(names) for kind, names in spec.provides.items()}
+        return rec  # imported on first use (import_plugin_modules)
+    import_plugin_modules(rec)
     return rec
+
+
+def _eager() -> bool:
+    return os.environ.get('ALLSPARK_EAGER_PLUGINS', '') not in ('', '0')
+
+
+def import_plugin_modules(rec: PluginRecord) -> PluginRecord:
+    """Import a plugin's modules (once), which registers its classes; a failure marks it
+    broken and drops whatever it registered."""
+    from allspark.registry import CURRENT_PLUGIN
+
+    with _lock:
+        if rec.imported or rec.status != 'ok':
+            return rec
+        rec.imported = True
+        token = CURRENT_PLUGIN.set(rec)
+        try:
+            for module in rec.modules:
+                importlib.import_module(module)
+            _adopt_earlier_registrations(rec)
+        except Exception as exc:
+            rec.status, rec.error, rec.traceback = ('broken', _last_line(exc),
+                                                    traceback.format_exc())
+            _unregister(rec)
+        finally:
+            CURRENT_PLUGIN.reset(token)
+        if rec.status == 'ok' and rec.provides:
+            missing = sorted(f'{kind} {name}' for kind, names in rec.provides.items()
+                             for name in names if name not in rec.registered.get(kind, []))
+            if missing:
+                note = f'declares but does not register: {", ".join(missing)}'
+                rec.warning = f'{rec.warning}; {note}' if rec.warning else note
+    return rec
+
+
+def import_all_plugins() -> list[PluginRecord]:
+    """Import the modules of every discovered plugin not imported yet (lazy ones)."""
+    for rec in load_plugins():
+        if not rec.imported and rec.status == 'ok':
+            import_plugin_modules(rec)
+    return records()
+
+
+def import_providers(name: str, kind: Optional[str] = None,
+                     scope: Optional[str] = None) -> bool:
+    """Import the lazy plugins that may provide ``name``: the plugin of ``scope``, those that
+    declare ``name`` (of ``kind``, or of any kind), and for prompt sets those serving that
+    modality.  Returns whether anything was imported."""
+    pending = [r for r in _records.values() if not r.imported and r.status == 'ok']
+    todo = []
+    for rec in pending:
+        if scope is not None:
+            if rec.package == scope:
+                todo.append(rec)
+            continue
+        kinds = [kind] if kind in rec.provides else list(rec.provides)
+        if any(name in rec.provides.get(k, ()) for k in kinds) or (
+                kind == 'prompt_set' and name in rec.modalities):
+            todo.append(rec)
+    for rec in todo:
+        import_plugin_modules(rec)
+    return bool(todo)
 
 
 def _adopt_earlier_registrations(rec: PluginRecord) -> None:
@@ -232,7 +301,8 @@ def get_record(name: str) -> Optional[PluginRecord]:
 
 def is_plugin_scope(scope: str) -> bool:
     """True if ``scope`` is the package of a discovered plugin or looks like one."""
-    return scope.startswith('allspark_plugin_') or any(r.package == scope for r in _records.values())
+    return scope.startswith('allspark_plugin_') or any(
+        r.package == scope for r in _records.values())
 
 
 def reset_for_tests() -> None:
@@ -255,8 +325,11 @@ def format_report(recs: Optional[list[PluginRecord]] = None, verbose: bool = Fal
         lines.append(head)
         if rec.description:
             lines.append(f'    {rec.description}')
-        for kind, names in sorted(rec.registered.items()):
-            lines.append(f'    {kind}: {", ".join(sorted(names))}')
+        listed = rec.registered if rec.imported or not rec.provides else rec.provides
+        for kind, names in sorted(listed.items()):
+            lines.append(f'    {kind}: {", ".join(sorted(set(names)))}')
+        if rec.provides and not rec.imported and rec.status == 'ok':
+            lines.append('    (declared; modules imported on first use)')
         if rec.benchmarks:
             lines.append(f'    benchmarks: {", ".join(sorted(rec.benchmarks))}')
         if rec.warning:

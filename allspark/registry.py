@@ -236,24 +236,37 @@ class AllSparkRegistry(Registry):
         plugins.load_plugins()
         if not isinstance(key, str):
             return super().get(key)
+        obj = self._get(key, plugins)
+        if obj is None and self.name != 'prompt_set' and any(
+                not r.imported and r.status == 'ok' for r in plugins.records()):
+            # a name no plugin declares: it may still come from a lazy plugin's modules
+            plugins.import_all_plugins()
+            obj = self._get(key, plugins)
+        if obj is None:
+            scope, real_key = self.split_scope_key(key)
+            raise UnknownTypeError(self._unknown_message(real_key if scope else key, scope))
+        return obj
+
+    def _get(self, key: str, plugins):
+        """``get`` without the final error: the class, or ``None``."""
         scope, real_key = self.split_scope_key(key)
         if scope is not None and (scope == CORE_SCOPE or plugins.is_plugin_scope(scope)):
+            if scope != CORE_SCOPE:
+                plugins.import_providers(real_key, scope=scope)
             obj = self._lookup_scoped(scope, real_key)
             if obj is not None:
                 return obj
             if scope != CORE_SCOPE:
-                raise UnknownTypeError(self._unknown_message(real_key, scope))
+                return None
         if scope is None:
+            plugins.import_providers(key, kind=self.name)
             obj = self._lookup_plain(key)
             if obj is not None:
                 return obj
         try:
-            obj = super().get(key)
+            return super().get(key)
         except RuntimeError:
-            obj = None
-        if obj is None:
-            raise UnknownTypeError(self._unknown_message(real_key if scope else key, scope))
-        return obj
+            return None
 
     def _owner_of(self, name: str):
         for reg in self._family():

@@ -51,9 +51,15 @@ class _DefaultPrompts(MappingABC):
             raise KeyError(modality) from None
 
     def __iter__(self) -> Iterator[str]:
+        from allspark import plugins
+
+        plugins.import_all_plugins()  # every modality's prompts, lazy plugins included
         return iter(sorted(set(PROMPT_SETS._module_dict)))
 
     def __len__(self) -> int:
+        from allspark import plugins
+
+        plugins.import_all_plugins()
         return len(set(PROMPT_SETS._module_dict))
 
 

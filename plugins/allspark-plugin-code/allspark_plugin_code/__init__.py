@@ -15,4 +15,11 @@ plugin = PluginSpec(
     description='CodeSearchNet/CodeXGLUE jsonl(.gz): code <-> documentation retrieval (MRR), '
                 'documentation generation with a causal language model',
     benchmarks={'codesearchnet_ruby': 'allspark_plugin_code.benchmarks.codesearchnet_ruby'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['CodeSearchNetDataset'],
+        'head': ['CodeCaptionHead'],
+        'metric': ['CaptionBLEUMetric'],
+        'prompt_set': ['code', 'doc'],
+        'transform': ['CodeTruncateChars', 'DocFirstSentence']},
 )

@@ -15,4 +15,10 @@ plugin = PluginSpec(
     description='DEM/DSM GeoTIFF chips (rasterio windows, nodata mask, slope/aspect/hillshade '
                 'in metres), timm ViT encoder; chips carry their centre (lat, lon)',
     benchmarks={'dem_reader': 'allspark_plugin_elevation.benchmarks.dem_reader'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['DEMChipDataset'],
+        'encoder': ['ElevationViTEncoder'],
+        'prompt_set': ['elevation'],
+        'transform': ['ElevationRelative']},
 )

@@ -13,4 +13,10 @@ plugin = PluginSpec(
              'allspark_plugin_example.transforms', 'allspark_plugin_example.prompts'],
     description='1-D waveform classification from CSV files (plugin guide example)',
     benchmarks={'waveform': 'allspark_plugin_example.benchmarks.waveform'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['WaveformCSVDataset'],
+        'encoder': ['SignalPatchEncoder'],
+        'prompt_set': ['signal'],
+        'transform': ['RandomTimeShift']},
 )

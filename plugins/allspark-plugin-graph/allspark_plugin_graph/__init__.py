@@ -15,4 +15,11 @@ plugin = PluginSpec(
     description='Traffic forecasting on sensor graphs (METR-LA / Los-loop CSV, METR-LA / '
                 'PEMS-BAY HDF5), 12 -> 12 steps, masked MAE/RMSE/MAPE per horizon',
     benchmarks={'metr_la': 'allspark_plugin_graph.benchmarks.metr_la'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['TrafficGraphDataset'],
+        'encoder': ['STAEGraphEncoder'],
+        'metric': ['TrafficForecastMetric'],
+        'prompt_set': ['graph'],
+        'transform': ['GraphInputDropout']},
 )

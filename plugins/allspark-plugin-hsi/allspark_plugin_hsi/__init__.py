@@ -14,4 +14,11 @@ plugin = PluginSpec(
              'allspark_plugin_hsi.metrics'],
     description='hyperspectral pixel classification (.mat / ENVI / GeoTIFF cubes; Salinas-A)',
     benchmarks={'hsi': 'allspark_plugin_hsi.benchmarks.hsi'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['HSIPixelDataset'],
+        'encoder': ['SpectralTransformerEncoder'],
+        'metric': ['HSIMapMetric'],
+        'prompt_set': ['hsi'],
+        'transform': ['SpectralJitter']},
 )

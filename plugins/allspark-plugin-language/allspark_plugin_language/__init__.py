@@ -14,4 +14,9 @@ plugin = PluginSpec(
     description='text classification (IMDB aclImdb layout, CSV text/label), '
                 'text fed to the language model through its own tokenizer',
     benchmarks={'imdb': 'allspark_plugin_language.benchmarks.imdb'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['IMDBDataset', 'TextCSVDataset'],
+        'prompt_set': ['text'],
+        'transform': ['TextStripHTML']},
 )

@@ -14,4 +14,10 @@ plugin = PluginSpec(
     description='(lat, lon) coordinates: multi-scale random-Fourier-feature location encoder '
                 '(Equal Earth, one token per scale), coordinate CSV dataset',
     benchmarks={'geo_regression': 'allspark_plugin_location.benchmarks.geo_regression'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['CoordinateTableDataset'],
+        'encoder': ['MultiScaleLocationEncoder'],
+        'prompt_set': ['location'],
+        'transform': ['CoordinateJitter']},
 )

@@ -14,4 +14,10 @@ plugin = PluginSpec(
              'allspark_plugin_msi.colocated', 'allspark_plugin_msi.s2_100k'],
     description='multispectral (Sentinel-2) scenes: band-count-aware timm ViT, EuroSAT-MS',
     benchmarks={'eurosat': 'allspark_plugin_msi.benchmarks.eurosat'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['EuroSATCoLocatedDataset', 'EuroSATDataset', 'SatCLIPS2Dataset'],
+        'encoder': ['MSIViTEncoder'],
+        'prompt_set': ['msi'],
+        'transform': ['CoLocatedFlipRotate', 'MSIRandomBrightness', 'MSISelectBands']},
 )

@@ -18,4 +18,10 @@ plugin = PluginSpec(
                 'Point-BERT-style encoder with exact FPS',
     benchmarks={'modelnet40': 'allspark_plugin_pointcloud.benchmarks.modelnet40',
                 'fps_timing': 'allspark_plugin_pointcloud.benchmarks.fps_timing'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['ModelNet40Dataset', 'ModelNet40H5Dataset'],
+        'encoder': ['PointTransformerEncoder'],
+        'prompt_set': ['pointcloud'],
+        'transform': ['PointCloudRandomDropout', 'PointCloudScaleTranslate']},
 )

@@ -14,4 +14,10 @@ plugin = PluginSpec(
     description='RGB scenes: any timm backbone as token encoder (EVA-g in the paper), '
                 'UC Merced / NWPU-RESISC45 class folders',
     benchmarks={'ucmerced': 'allspark_plugin_rgb.benchmarks.ucmerced'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['NWPURESISC45Dataset', 'RGBSceneFolderDataset', 'UCMercedDataset'],
+        'encoder': ['TimmTokenEncoder'],
+        'prompt_set': ['rgb'],
+        'transform': ['RGBColorJitter', 'RGBRandomResizedCrop']},
 )

@@ -15,4 +15,10 @@ plugin = PluginSpec(
     description='SAR target chips (MSTAR JPEG/PNG/TIFF, GeoTIFF via rasterio): '
                 'three-layer conv encoder, AConvNets baseline',
     benchmarks={'mstar': 'allspark_plugin_sar.benchmarks.mstar'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['MSTARDataset'],
+        'encoder': ['SARConvEncoder'],
+        'prompt_set': ['sar'],
+        'transform': ['RandomSpeckle', 'SARToDecibel']},
 )

@@ -13,4 +13,10 @@ plugin = PluginSpec(
              'allspark_plugin_table.transforms', 'allspark_plugin_table.prompts'],
     description='tabular rows as column tokens (TabFormer-style); PRSA air-quality regression',
     benchmarks={'prsa': 'allspark_plugin_table.benchmarks.prsa'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['PRSADataset'],
+        'encoder': ['TabularTokenEncoder'],
+        'prompt_set': ['table'],
+        'transform': ['TableColumnDropout']},
 )

@@ -14,4 +14,12 @@ plugin = PluginSpec(
              'allspark_plugin_trajectory.metrics'],
     description='Pedestrian trajectory forecasting (ETH-UCY, observe 8 / predict 12, ADE/FDE)',
     benchmarks={'eth': 'allspark_plugin_trajectory.benchmarks.eth'},
+    # what `modules` register: the plugin is imported on the first lookup of one of these
+    provides={
+        'dataset': ['ETHUCYDataset'],
+        'encoder': ['TrajTransformerEncoder'],
+        'metric': ['TrajectoryMetric'],
+        'prompt_set': ['trajectory'],
+        'transform': ['TrajCanonicalRotate', 'TrajConstantVelocityPrior', 'TrajRandomFlip',
+                      'TrajRandomRotate', 'TrajRandomScale']},
 )
