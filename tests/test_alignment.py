@@ -265,8 +265,12 @@ def test_alignment_learns_with_missing_modalities():
 
 def test_retrieval_ranks_and_geolocation_scores():
     from allspark.evaluation.alignment import pair_retrieval, summarise_table
-    from allspark.evaluation.geolocation import (geolocation_scores, global_grid,
-                                                 retrieve_locations, spherical_centroid)
+    from allspark.evaluation.geolocation import (
+        geolocation_scores,
+        global_grid,
+        retrieve_locations,
+        spherical_centroid,
+    )
 
     q = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
     gallery = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])  # keys 0 and 1 identical

@@ -8,9 +8,18 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from allspark.benchmarking import (BenchmarkReport, aggregate, grid_candidates, mean_ci,
-                                   parse_grid, predict_classifier, select_on_validation,
-                                   set_run_length, train_classifier, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    aggregate,
+    grid_candidates,
+    mean_ci,
+    parse_grid,
+    predict_classifier,
+    select_on_validation,
+    set_run_length,
+    train_classifier,
+    wilson_ci,
+)
 
 
 def test_intervals():

@@ -19,7 +19,8 @@ def test_synthetic_dataset_is_deterministic_and_packed():
     assert np.array_equal(x['inputs']['image'], y['inputs']['image'])
     assert x['data_samples']['gt_label'] == 3
     assert not np.array_equal(a[3]['inputs']['image'],
-                              SyntheticGratingDataset(num_samples=8, split='val')[3]['inputs']['image'])
+                              SyntheticGratingDataset(num_samples=8,
+                                                      split='val')[3]['inputs']['image'])
 
 
 def test_collate_stacks_and_keeps_strings():

@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from allspark.evaluation.classification import (ClassificationMetric, classification_scores,
-                                                confusion_matrix)
+from allspark.evaluation.classification import (
+    ClassificationMetric,
+    classification_scores,
+    confusion_matrix,
+)
 from allspark.evaluation.regression import regression_scores
 from allspark.evaluation.retrieval import retrieval_scores
 

@@ -9,8 +9,12 @@ import pytest
 import torch
 
 from allspark.evaluation import fewshot as fs
-from allspark.models.heads.prototype import (PrototypeHead, TextPrototypeHead,
-                                             encode_class_texts, split_episode)
+from allspark.models.heads.prototype import (
+    PrototypeHead,
+    TextPrototypeHead,
+    encode_class_texts,
+    split_episode,
+)
 
 
 # ----------------------------------------------------------------------------- episodes
@@ -91,10 +95,9 @@ def test_linear_probe_fits_the_support_set():
 # ----------------------------------------------------------------------------- text prototypes
 @pytest.fixture(scope='module')
 def tiny_lm():
-    from allspark.testing import tiny_language_model_cfg
-    from allspark.registry import LANGUAGE_MODELS
-
     import allspark
+    from allspark.registry import LANGUAGE_MODELS
+    from allspark.testing import tiny_language_model_cfg
     allspark.register_all_modules()
     return LANGUAGE_MODELS.build(tiny_language_model_cfg())
 

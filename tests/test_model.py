@@ -55,7 +55,8 @@ def test_shape_mismatch_is_a_build_time_error_naming_both(tiny_lm_dir):
 
 def test_runtime_shape_error_names_component(tiny_lm_dir):
     model = build(tiny_lm_dir)
-    with pytest.raises(ValueError, match=r'PatchEncoder expects \(B, 1, 8, 8\), got \(2, 3, 8, 8\)'):
+    with pytest.raises(ValueError,
+                       match=r'PatchEncoder expects \(B, 1, 8, 8\), got \(2, 3, 8, 8\)'):
         model(inputs=dict(image=torch.randn(2, 3, 8, 8)), mode='tensor')
 
 

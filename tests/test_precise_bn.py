@@ -81,6 +81,7 @@ def test_runs_in_training_before_the_checkpoint(tmp_path, repo_root, caplog):
                            'model.head.norm': 'batch',
                            'custom_hooks': [dict(type='PreciseBNHook', num_batches=2)]})
     log = open(next(p for p in (tmp_path).rglob('*.log'))).read()
-    assert 'PreciseBNHook: BatchNorm statistics recomputed in eval mode over 2 training batches' in log
+    expected = 'PreciseBNHook: BatchNorm statistics recomputed in eval mode over 2 training batches'
+    assert expected in log
     state = torch.load(tmp_path / 'iter_3.pth', weights_only=True, map_location='cpu')['state_dict']
     assert 'head.norm.running_mean' in state and int(state['head.norm.num_batches_tracked']) == 2

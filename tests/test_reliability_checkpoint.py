@@ -12,9 +12,13 @@ import pytest
 import torch
 
 from allspark.engine import checkpoint as ckpt_mod
-from allspark.engine.checkpoint import (CheckpointSaveError, SafeCheckpointHook,
-                                        clean_stale_temp_files, find_resume_checkpoint,
-                                        repair_last_checkpoint)
+from allspark.engine.checkpoint import (
+    CheckpointSaveError,
+    SafeCheckpointHook,
+    clean_stale_temp_files,
+    find_resume_checkpoint,
+    repair_last_checkpoint,
+)
 
 
 def quick_cfg(repo_root, lm, epochs=3, keep=1, **extra):

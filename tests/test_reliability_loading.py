@@ -9,15 +9,19 @@
   checkpoint that exists, or says there is none.
 """
 import os
-import pickle
 import types
 
 import pytest
 import torch
 
-from allspark.engine.checkpoint import (CheckpointError, CheckpointMismatchError,
-                                        CheckpointRefusedError, check_checkpoint_matches,
-                                        install_safe_loaders, safe_torch_load)
+from allspark.engine.checkpoint import (
+    CheckpointError,
+    CheckpointMismatchError,
+    CheckpointRefusedError,
+    check_checkpoint_matches,
+    install_safe_loaders,
+    safe_torch_load,
+)
 
 
 class Payload:

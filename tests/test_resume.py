@@ -9,8 +9,7 @@ import time
 import pytest
 import torch
 
-from allspark.engine.checkpoint import (atomic_write, find_resume_checkpoint,
-                                        register_safe_globals)
+from allspark.engine.checkpoint import atomic_write, find_resume_checkpoint, register_safe_globals
 
 CONFIG = '''
 _base_ = ['{repo}/configs/quickstart.py']

@@ -5,11 +5,13 @@ import os
 import pytest
 import torch
 
-from allspark.models.language_model import decode_identity
-
 from allspark.engine.checkpoint import register_safe_globals
 from allspark.engine.runner import build_runner, load_config
-from allspark.models.language_model import HFLanguageModel, LanguageModelMismatchError
+from allspark.models.language_model import (
+    HFLanguageModel,
+    LanguageModelMismatchError,
+    decode_identity,
+)
 from allspark.registry import MODELS
 from allspark.testing import smoke_config
 

@@ -1,4 +1,4 @@
-"""`allspark benchmark CONFIG ...`, for a checkout: `python tools/benchmark.py -h` (allspark/profiling.py)."""
+"""`allspark benchmark CONFIG ...` in a checkout: `python tools/benchmark.py -h`."""
 from allspark.profiling import main
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""`allspark fewshot`, for a checkout: `python tools/fewshot.py -h` (see allspark/commands/fewshot.py)."""
+"""`allspark fewshot`, for a checkout: `python tools/fewshot.py -h`."""
 from allspark.commands.fewshot import main
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""`allspark retrieval`, for a checkout: `python tools/retrieval.py -h` (see allspark/commands/retrieval.py)."""
+"""`allspark retrieval`, for a checkout: `python tools/retrieval.py -h`."""
 from allspark.commands.retrieval import main
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 """Run a benchmark shipped by a plugin, or profile the speed of configs.
 
     allspark benchmark --list
-    allspark benchmark NAME [ARGS ...]          a plugin's benchmark (``allspark benchmark mstar -h``)
+    allspark benchmark NAME [ARGS ...]          a plugin's benchmark (``... mstar -h``)
     allspark benchmark CONFIG [CONFIG ...] ...  step time, throughput, memory, component split
                                                 (``allspark.profiling``; configs end in .py or
                                                 use <plugin>::<file>)

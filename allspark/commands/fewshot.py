@@ -190,7 +190,8 @@ def format_training(info: dict, title: str) -> str:
         lines.append(f'  trained on: {data}')
     lines.append(f'  encoder pretraining: {info["encoder_pretraining"]}')
     lm = info['language_model']
-    lines.append(f'  language model: {lm["name_or_path"]} ({"frozen" if lm["frozen"] else "trained"}; '
+    state = 'frozen' if lm['frozen'] else 'trained'
+    lines.append(f'  language model: {lm["name_or_path"]} ({state}; '
                  f'{lm["note"]})')
     return '\n'.join(lines)
 

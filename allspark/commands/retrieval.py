@@ -12,7 +12,8 @@ For a model with an ``AlignmentHead`` (``fusion='direct'`` or ``'separate'``):
   by the model's location modality: the training split's coordinates (``train``), a regular
   global grid (``grid``, ``--grid-step`` degrees), a regular grid over the training coordinates'
   bounding box plus ``--region-margin`` degrees (``region``, ``--region-step``) and GeoCLIP's 100K
-  gallery (``geoclip``, when the optional package is installed); the share within 1/25/200/750/2500 km and the median error,
+  gallery (``geoclip``, when the optional package is installed); the share within
+  1/25/200/750/2500 km and the median error,
   next to the baseline that puts every query at the training-set centroid;
 * writes ``retrieval.json`` and ``retrieval.png`` (a few queries with their top-5 matches; a map
   of predicted vs. true locations) to ``--out-dir`` (default: beside the checkpoint).
@@ -70,7 +71,9 @@ def embed_inputs(model, inputs: dict):
 
 
 def embed_coordinates(model, latlon, modality: str = 'location', batch_size: int = 2048):
-    """Embed an ``(N, 2)`` ``(lat, lon)`` gallery through the model's location path -> ``(N, E)``."""
+    """Embed an ``(N, 2)`` ``(lat, lon)`` gallery through the model's location path.
+
+    Returns ``(N, E)`` embeddings."""
     import numpy as np
     import torch
 
@@ -301,11 +304,18 @@ def run(args: argparse.Namespace) -> int:
 
     from allspark.config import load_config
     from allspark.engine.runner import build_runner
-    from allspark.evaluation.alignment import (format_table, pairwise_retrieval_table,
-                                               summarise_table)
-    from allspark.evaluation.geolocation import (geoclip_gallery, geoclip_gallery_path,
-                                                 geolocation_scores, global_grid,
-                                                 spherical_centroid)
+    from allspark.evaluation.alignment import (
+        format_table,
+        pairwise_retrieval_table,
+        summarise_table,
+    )
+    from allspark.evaluation.geolocation import (
+        geoclip_gallery,
+        geoclip_gallery_path,
+        geolocation_scores,
+        global_grid,
+        spherical_centroid,
+    )
 
     if not os.path.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')

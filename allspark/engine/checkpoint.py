@@ -26,7 +26,6 @@ from __future__ import annotations
 import errno
 import functools
 import glob
-import io
 import logging
 import os
 import pickle

@@ -4,7 +4,7 @@ mmengine's ``AmpOptimWrapper`` refuses to run without a GPU, yet the frozen lang
 matrix products dominate an AllSpark training step and CPUs with AVX512-BF16 run them several
 times faster in bfloat16: measured on this project's 2-core CPU, a (464, 384) x (384, 1536)
 product takes 6.4 ms in float32 and 1.4 ms in bfloat16, and a ModelNet40 training step
-(``configs/pointcloud_modelnet40_cpu.py``) 0.46 s -> 0.33 s.  The forward (and so the backward)
+(``pointcloud::modelnet40_cpu.py``) 0.46 s -> 0.33 s.  The forward (and so the backward)
 runs under ``torch.autocast(dtype=bfloat16)``; parameters, gradients and optimizer state stay
 float32.  bfloat16 has float32's exponent range, so no loss scaling is needed (float16 would
 need it: use mmengine's ``AmpOptimWrapper`` on a GPU for that).

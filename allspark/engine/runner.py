@@ -21,8 +21,12 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from allspark import plugins
-from allspark.engine.checkpoint import (find_resume_checkpoint, install_safe_loaders,
-                                        register_safe_globals, use_atomic_local_backend)
+from allspark.engine.checkpoint import (
+    find_resume_checkpoint,
+    install_safe_loaders,
+    register_safe_globals,
+    use_atomic_local_backend,
+)
 from allspark.engine.config_check import validate_config
 from allspark.engine.precision import default_device_type, resolve_loop_precision
 

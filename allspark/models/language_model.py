@@ -158,7 +158,9 @@ class HFLanguageModel(nn.Module):
             for a in (getattr(config, 'architectures', None) or []))
         if from_config is not None and not getattr(config, 'architectures', None):
             from transformers.models.auto.modeling_auto import (
-                MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+                MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+            )
             self.is_causal = self.is_causal or (
                 config.model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
                 and config.model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)

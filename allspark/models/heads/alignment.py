@@ -20,7 +20,8 @@ The UniGeoCLIP-style aligner (all-to-all) and its pivot baseline, on top of the 
 Where the embeddings come from (``AllSpark.fusion``)::
 
     'separate'  encoder -> bridge -> language model -> pooled (``source``) -> projection  (LaRF)
-    'direct'    encoder -> pool (the encoder's ``pool`` or a masked mean) -> projection    (UniGeoCLIP)
+    'direct'    encoder -> pool (the encoder's ``pool`` or a masked mean) -> projection
+                (UniGeoCLIP)
 
 Presence: ``features[m]['present']`` is a ``(B,)`` bool tensor (the model fills it from the
 batch's ``modality_mask``, see ``docs/config_reference.md``); a modality absent from the whole

@@ -11,9 +11,13 @@ import numpy as np
 from allspark.datasets import BaseDataset, DataError
 from allspark.geo import raster_center_latlon
 from allspark.registry import DATASETS
-
-from allspark_plugin_elevation.io import (DEM_EXTENSIONS, check_channels, chip_channels,
-                                          open_dem, valid_mask)
+from allspark_plugin_elevation.io import (
+    DEM_EXTENSIONS,
+    check_channels,
+    chip_channels,
+    open_dem,
+    valid_mask,
+)
 
 SPLITS = ('train', 'test', 'all')
 

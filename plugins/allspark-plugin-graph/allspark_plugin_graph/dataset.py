@@ -33,7 +33,6 @@ import os
 from typing import Optional, Sequence
 
 import numpy as np
-
 from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
@@ -113,9 +112,9 @@ class TrafficGraphDataset(BaseDataset):
         if split not in SPLITS:
             raise ValueError(f'TrafficGraphDataset: split must be one of {SPLITS}, got {split!r}')
         if target not in ('residual', 'absolute'):
-            raise ValueError(f"TrafficGraphDataset: target must be 'residual' or 'absolute'")
+            raise ValueError("TrafficGraphDataset: target must be 'residual' or 'absolute'")
         if nan_policy not in ('error', 'zero'):
-            raise ValueError(f"TrafficGraphDataset: nan_policy must be 'error' or 'zero'")
+            raise ValueError("TrafficGraphDataset: nan_policy must be 'error' or 'zero'")
         if not 0.0 <= relative_weight <= 1.0:
             raise ValueError(f'TrafficGraphDataset: relative_weight must be in [0, 1], got '
                              f'{relative_weight}')

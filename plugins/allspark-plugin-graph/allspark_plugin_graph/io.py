@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from allspark.datasets import DataError
-from allspark.datasets.validation import check_path, check_values, decode_text
+from allspark.datasets.validation import check_path, decode_text
 
 LOCATION_COLUMNS = ('sensor_id', 'latitude', 'longitude')
 

@@ -114,6 +114,7 @@ def test_weekday_weekend_day_classes(tmp_path):
     training part never saw (Los-loop: test Tue/Wed) reads a trained embedding; the dataset says
     which days its split sees that training does not."""
     import torch
+
     from allspark_plugin_graph.dataset import TrafficGraphDataset
     from allspark_plugin_graph.encoder import STAEGraphEncoder
 
@@ -224,8 +225,12 @@ def test_locations_missing_column(tmp_path):
 
 
 def test_metric_and_baselines(tmp_path):
-    from allspark_plugin_graph.baselines import (PerSensorRidge, TimeOfDayAverage, collect,
-                                                 last_value)
+    from allspark_plugin_graph.baselines import (
+        PerSensorRidge,
+        TimeOfDayAverage,
+        collect,
+        last_value,
+    )
     from allspark_plugin_graph.dataset import TrafficGraphDataset
     from allspark_plugin_graph.metrics import traffic_scores
 

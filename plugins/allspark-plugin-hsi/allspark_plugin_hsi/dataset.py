@@ -4,7 +4,8 @@ Formats (by extension):
 
 * ``.mat`` (MATLAB, ``scipy.io.loadmat``; v7.3 files through ``h5py``).  The cube (``cube_key``,
   default: the one variable that fits) is any of
-  - a ``rows x cols x bands`` cube (GIC's Salinas-A, Indian Pines, Pavia: ``SalinasA_corrected.mat``),
+  - a ``rows x cols x bands`` cube (GIC's Salinas-A, Indian Pines, Pavia:
+    ``SalinasA_corrected.mat``),
   - a ``bands x rows x cols`` cube,
   - a ``bands x pixels`` or ``pixels x bands`` matrix (the unmixing scenes of F. Zhu: Samson,
     Jasper Ridge, Urban: ``samson_1.mat`` holds ``V (156, 9025)`` and ``nRow``/``nCol``), with
@@ -184,7 +185,8 @@ def _envi_data_file(header: str) -> str:
                     f'.raw|.bsq|.bil|.bip])')
 
 
-def read_array(path: str, ndim: int, key: Optional[str] = None) -> tuple[np.ndarray, Optional[float]]:
+def read_array(path: str, ndim: int,
+               key: Optional[str] = None) -> tuple[np.ndarray, Optional[float]]:
     """Read a cube (``ndim=3``, returns ``(rows, cols, bands)``) or a label map (``ndim=2``).
 
     Returns ``(array, nodata value or None)``; any failure is a ``DataError`` naming the file."""

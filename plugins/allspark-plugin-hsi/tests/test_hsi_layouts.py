@@ -117,7 +117,8 @@ def test_wrong_key_or_shape_lists_the_variables(tmp_path):
     with pytest.raises(DataError, match=r"end3.mat: no variable 'gt'.*A \(3, 42\) float64, "
                                         r"M \(12, 3\) float64, cood \(3, 1(, 1)?\) object"):
         ds(root, gt_key='gt')
-    with pytest.raises(DataError, match=r"the cube \(20 bands.*found 0.*the file has: V \(12, 42\)"):
+    with pytest.raises(DataError,
+                       match=r"the cube \(20 bands.*found 0.*the file has: V \(12, 42\)"):
         HSIPixelDataset(data_root=root, image_file='samson.mat', gt_file='GroundTruth/end3.mat',
                         num_bands=20)
     scipy.io.savemat(tmp_path / 'bad_gt.mat', {'A': np.ones((3, 40)), 'B': np.ones((5, 5))})

@@ -99,7 +99,8 @@ def test_language_csv_reader(tmp_path, loaded):
                     '3,"Loved it",pos\n', encoding='utf-8')
     ds = build(dict(type='TextCSVDataset', data_root=str(tmp_path), split='train'))
     assert ds.classes == ['neg', 'pos'] and len(ds) == 3
-    assert ds[0]['inputs']['text'] == 'Great, moving film' and ds[0]['data_samples']['gt_label'] == 1
+    assert ds[0]['inputs']['text'] == 'Great, moving film'
+    assert ds[0]['data_samples']['gt_label'] == 1
     (tmp_path / 'bad.csv').write_text('review,label\nfine,pos\n')
     with pytest.raises(DataError, match=r"bad\.csv.*no column 'text'"):
         build(dict(type='TextCSVDataset', data_root=str(tmp_path), ann_file='bad.csv'))

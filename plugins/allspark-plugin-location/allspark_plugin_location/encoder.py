@@ -9,7 +9,8 @@ Pipeline (``mode='rff'``)::
     Equal Earth projection / EQUAL_EARTH_X_MAX      (B, 2)     x in [-1, 1], y in [-0.49, 0.49]
     K frozen Gaussian random Fourier feature maps   (B, K, 2M) [cos 2 pi v b_k, sin 2 pi v b_k],
         b_k ~ N(0, sigma_k^2 I), sigma_k in scales (default 2^0, 2^4, 2^8, 2^12)
-    one shared MLP (2M -> d -> d)                   (B, K, d)  + fixed sinusoidal code of log2 sigma_k
+    one shared MLP (2M -> d -> d)                   (B, K, d)
+      + fixed sinusoidal code of log2 sigma_k
     [scale tokens ; R learned register tokens]      (B, K + R, d)
     pre-norm nn.TransformerEncoder (batch_first)    (B, K + R, d) -> LayerNorm
 

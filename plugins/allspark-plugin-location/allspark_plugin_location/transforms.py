@@ -14,7 +14,9 @@ from allspark.registry import TRANSFORMS
 
 
 def wrap_latlon(lat: float, lon: float) -> tuple[float, float]:
-    """Bring ``(lat, lon)`` back to [-90, 90] x [-180, 180) (crossing a pole flips the longitude)."""
+    """Bring ``(lat, lon)`` back to [-90, 90] x [-180, 180).
+
+    Crossing a pole flips the longitude."""
     lat = (lat + 180.0) % 360.0 - 180.0
     if lat > 90.0:
         lat, lon = 180.0 - lat, lon + 180.0

@@ -1,7 +1,6 @@
 """End-to-end: the shipped location configs train on fixtures in the original CSV formats (tiny
 language model) and learn far beyond chance."""
 import numpy as np
-import pytest
 
 from allspark.config import load_config
 from allspark.testing import run_smoke_training

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
 from allspark import plugins
 from allspark.datasets import DataError, allspark_collate

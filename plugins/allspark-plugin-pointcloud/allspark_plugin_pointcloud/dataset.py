@@ -34,8 +34,12 @@ import numpy as np
 
 from allspark.datasets import BaseDataset, DataError
 from allspark.registry import DATASETS
-from allspark_plugin_pointcloud.io import (SUPPORTED_EXTS, fixed_size, normalize_unit_sphere,
-                                           read_point_cloud)
+from allspark_plugin_pointcloud.io import (
+    SUPPORTED_EXTS,
+    fixed_size,
+    normalize_unit_sphere,
+    read_point_cloud,
+)
 
 
 @DATASETS.register_module()
@@ -99,7 +103,8 @@ class ModelNet40Dataset(BaseDataset):
             cls = os.path.basename(os.path.dirname(os.path.dirname(path)))
             if cls not in self.classes:
                 raise DataError(f'ModelNet40Dataset: {path}: class folder {cls!r} is not one of '
-                                f'the {len(self.classes)} classes ({names_file if os.path.exists(names_file) else root})')
+                                f'the {len(self.classes)} classes '
+                                f'({names_file if os.path.exists(names_file) else root})')
             samples.append(dict(path=path, gt_label=self.classes.index(cls)))
         if not samples:
             raise DataError(f'ModelNet40Dataset: no {self.split!r} files under {root} '

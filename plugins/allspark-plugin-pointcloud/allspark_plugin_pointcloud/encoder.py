@@ -1,7 +1,8 @@
 """``PointTransformerEncoder``: the AllSpark paper's point cloud encoder, after Point-BERT.
 
     points (B, N, 3|C)
-      -> PointGrouper: exact FPS of G centres + k nearest neighbours   (B, G, k, C), centres (B, G, 3)
+      -> PointGrouper: exact FPS of G centres + k nearest neighbours
+                                                        (B, G, k, C), centres (B, G, 3)
       -> MiniPointNet: shared 1-D convolutions per group, max-pooled   (B, G, D)
       -> + positional embedding MLP(centre xyz); [CLS] token prepended
       -> transformer encoder (``depth`` pre-norm layers; paper: 12)    (B, 1 + G, D)

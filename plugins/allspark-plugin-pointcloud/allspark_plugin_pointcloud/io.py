@@ -27,8 +27,7 @@ from typing import Optional
 import numpy as np
 
 from allspark.datasets import DataError
-from allspark.datasets.validation import (check_integer_labels, check_path, check_values,
-                                          load_npy)
+from allspark.datasets.validation import check_integer_labels, check_path, check_values, load_npy
 
 POINT_EXTS = ('.pcd', '.xyz', '.xyzn', '.xyzrgb', '.pts')
 MESH_EXTS = ('.off', '.obj', '.stl', '.gltf', '.glb')

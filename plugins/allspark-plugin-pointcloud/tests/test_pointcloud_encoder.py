@@ -5,8 +5,11 @@ import torch
 from torch import nn
 
 from allspark_plugin_pointcloud.baselines import PointNetClassifier
-from allspark_plugin_pointcloud.encoder import (MiniPointNet, PointTransformerEncoder,
-                                                pointwise_forward)
+from allspark_plugin_pointcloud.encoder import (
+    MiniPointNet,
+    PointTransformerEncoder,
+    pointwise_forward,
+)
 
 
 def _conv_reference(net: MiniPointNet, groups: torch.Tensor) -> torch.Tensor:

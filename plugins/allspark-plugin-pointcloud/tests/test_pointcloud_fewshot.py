@@ -1,9 +1,7 @@
 """ModelNet40's few-shot split (metainfo), ``split='all'`` and ``classes=`` subsets; the
 few-shot configs build."""
-import os
 
 import pytest
-
 from pointcloud_fixtures import write_modelnet_npy
 
 

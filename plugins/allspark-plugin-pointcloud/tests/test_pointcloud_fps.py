@@ -4,8 +4,12 @@ import pytest
 import torch
 
 from allspark_plugin_pointcloud.encoder import PointGrouper, PointTransformerEncoder
-from allspark_plugin_pointcloud.fps import (choose_backend, farthest_point_sample, fps_torch,
-                                            resample_points)
+from allspark_plugin_pointcloud.fps import (
+    choose_backend,
+    farthest_point_sample,
+    fps_torch,
+    resample_points,
+)
 
 
 def brute_force_fps(points: np.ndarray, s: int, start: int = 0) -> list:

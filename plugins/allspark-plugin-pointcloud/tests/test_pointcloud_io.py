@@ -9,8 +9,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pointcloud_fixtures import box_mesh, shape_points, write_h5, write_las  # noqa: E402
 
 from allspark.datasets import DataError  # noqa: E402
-from allspark_plugin_pointcloud.io import (fixed_size, normalize_unit_sphere,  # noqa: E402
-                                           read_h5_point_clouds, read_point_cloud)
+from allspark_plugin_pointcloud.io import (  # noqa: E402
+    fixed_size,
+    normalize_unit_sphere,
+    read_h5_point_clouds,
+    read_point_cloud,
+)
 
 RNG = np.random.default_rng(0)
 PTS = shape_points('sphere', 200, RNG).astype(np.float64)

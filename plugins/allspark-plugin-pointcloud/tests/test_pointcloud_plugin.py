@@ -25,7 +25,8 @@ def test_plugin_is_discovered():
     assert rec is not None and rec.status == 'ok', rec
     assert rec.modalities == ['pointcloud'] and rec.package == 'allspark_plugin_pointcloud'
     # (other tests may have imported the modules first, so check the registries themselves)
-    assert ENCODERS.get('PointTransformerEncoder').__module__ == 'allspark_plugin_pointcloud.encoder'
+    encoder = ENCODERS.get('PointTransformerEncoder')
+    assert encoder.__module__ == 'allspark_plugin_pointcloud.encoder'
     from allspark_plugin_pointcloud import dataset, dataset_h5, transforms
 
     assert DATASETS.get('ModelNet40Dataset') is dataset.ModelNet40Dataset
@@ -58,8 +59,10 @@ def test_datasets_and_policy(tmp_path):
 
 
 def test_augmentations_keep_shape():
-    from allspark_plugin_pointcloud.transforms import (PointCloudRandomDropout,
-                                                       PointCloudScaleTranslate)
+    from allspark_plugin_pointcloud.transforms import (
+        PointCloudRandomDropout,
+        PointCloudScaleTranslate,
+    )
 
     np.random.seed(0)
     pts = np.random.rand(128, 3).astype(np.float32)
@@ -70,7 +73,8 @@ def test_augmentations_keep_shape():
     assert drop.shape == pts.shape and len(np.unique(drop, axis=0)) < 128
 
 
-@pytest.mark.parametrize('config', ['pointcloud::modelnet40_cpu.py', 'pointcloud::modelnet40_long.py',
+@pytest.mark.parametrize('config', ['pointcloud::modelnet40_cpu.py',
+                                    'pointcloud::modelnet40_long.py',
                                     'pointcloud::modelnet40.py'])
 def test_config_trains_end_to_end(tmp_path, config):
     root = write_modelnet_npy(str(tmp_path / 'mn'), per_class=2, n=200)

@@ -1,9 +1,9 @@
 """Classic baselines for RGB scene classification (training loop, throughput and confidence
-intervals come from the core: ``allspark.baselines``, ``allspark.evaluation.statistics``).
+intervals come from the core: ``allspark.baselines`` on ``allspark.benchmarking``).
 
 * ``train_timm_classifier``: a timm CNN (ResNet-18 from scratch) trained with AdamW, linear
   warm-up + cosine decay, random resized crops (one box per batch), flips and 90-degree
-  rotations (the augmentations of ``configs/rgb_ucmerced.py``, batched).
+  rotations (the augmentations of ``rgb::ucmerced.py``, batched).
 """
 from __future__ import annotations
 

@@ -10,12 +10,10 @@ import warnings
 from typing import Optional, Sequence
 
 import numpy as np
-
 from mmengine.logging import print_log
 
 from allspark.datasets import BaseDataset, DataError
 from allspark.registry import DATASETS
-
 from allspark_plugin_sar.io import SAR_EXTENSIONS, center_crop, read_sar_chip
 
 

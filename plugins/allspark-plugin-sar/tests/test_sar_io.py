@@ -1,4 +1,4 @@
-"""SAR readers and MSTARDataset on fixtures: formats, band counts, bad files, NaN/nodata, classes."""
+"""SAR readers and MSTARDataset on fixtures: formats, bands, bad files, NaN/nodata, classes."""
 import os
 import warnings
 
@@ -6,14 +6,20 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 from PIL import Image
+from sar_fixtures import (
+    CLASSES,
+    synthetic_chip,
+    truncate,
+    write_geotiff,
+    write_geotiff_tree,
+    write_jpeg_tree,
+)
 
 import allspark_plugin_sar.transforms  # noqa: F401  (registers the SAR transforms)
 from allspark.datasets import DataError
 from allspark_plugin_sar.dataset import MSTARDataset
 from allspark_plugin_sar.io import center_crop, read_sar_chip
 from allspark_plugin_sar.transforms import RandomSpeckle, SARToDecibel
-from sar_fixtures import (CLASSES, synthetic_chip, truncate, write_geotiff, write_geotiff_tree,
-                          write_jpeg_tree)
 
 REAL_MSTAR = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'data',
                           'mstar')

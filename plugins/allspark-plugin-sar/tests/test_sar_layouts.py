@@ -6,10 +6,10 @@ import csv
 import os
 
 import pytest
+from sar_fixtures import write_jpeg_tree
 
 from allspark.datasets import DataError
 from allspark_plugin_sar.dataset import MSTARDataset
-from sar_fixtures import write_jpeg_tree
 
 
 def test_class_subset_on_every_split(tmp_path):

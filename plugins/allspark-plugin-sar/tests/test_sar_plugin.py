@@ -1,4 +1,4 @@
-"""SAR plugin: discovery through its entry point, encoder, baseline, and the real configs end to end."""
+"""SAR plugin: discovery through its entry point, encoder, baseline, the real configs end to end."""
 import math
 import os
 import sys
@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 from mmengine.registry import DefaultScope
+from sar_fixtures import write_geotiff_tree, write_jpeg_tree
 
 from allspark import plugins
 from allspark.benchmarking import labelled_inputs, predict_classifier, train_classifier
@@ -14,7 +15,6 @@ from allspark.testing import run_smoke_training
 from allspark_plugin_sar.baselines import AConvNets, normalize_chips
 from allspark_plugin_sar.dataset import MSTARDataset
 from allspark_plugin_sar.encoder import SARConvEncoder
-from sar_fixtures import write_geotiff_tree, write_jpeg_tree
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 if REPO not in sys.path:

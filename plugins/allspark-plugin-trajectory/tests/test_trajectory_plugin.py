@@ -120,8 +120,7 @@ def test_missing_split_folder(tmp_path):
 
 
 def test_metric_and_baselines():
-    from allspark_plugin_trajectory.baselines import (LinearTrajectoryRegressor,
-                                                      constant_velocity)
+    from allspark_plugin_trajectory.baselines import LinearTrajectoryRegressor, constant_velocity
     from allspark_plugin_trajectory.metrics import trajectory_scores
 
     t = np.arange(-7, 13, dtype=float)
@@ -139,8 +138,12 @@ def test_metric_and_baselines():
 
 def test_transforms_keep_world_frame(tmp_path):
     from allspark_plugin_trajectory.dataset import ETHUCYDataset
-    from allspark_plugin_trajectory.transforms import (TrajCanonicalRotate, TrajRandomFlip,
-                                                       TrajRandomRotate, TrajRandomScale)
+    from allspark_plugin_trajectory.transforms import (
+        TrajCanonicalRotate,
+        TrajRandomFlip,
+        TrajRandomRotate,
+        TrajRandomScale,
+    )
     from allspark_plugin_trajectory.visualize import to_world
 
     ds = ETHUCYDataset(make_fold(tmp_path / 'fold'), 'train')

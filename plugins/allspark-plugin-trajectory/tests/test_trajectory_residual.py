@@ -7,9 +7,12 @@ from allspark.engine.runner import load_config, setup
 setup()
 
 from allspark_plugin_trajectory.baselines import constant_velocity  # noqa: E402
-from allspark_plugin_trajectory.transforms import (TrajCanonicalRotate,  # noqa: E402
-                                                   TrajConstantVelocityPrior, TrajRandomFlip,
-                                                   TrajRandomScale)
+from allspark_plugin_trajectory.transforms import (  # noqa: E402
+    TrajCanonicalRotate,
+    TrajConstantVelocityPrior,
+    TrajRandomFlip,
+    TrajRandomScale,
+)
 
 
 def _sample(rng):

@@ -18,9 +18,17 @@ import copy
 import os
 from typing import Optional, Sequence
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments, log_to,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   throughput, train_and_test)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    log_to,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    throughput,
+    train_and_test,
+)
 
 DEFAULT_ROOT = '../shared/data/codesearchnet/ruby'
 log = log_to('codesearchnet_ruby')

@@ -1,4 +1,4 @@
-"""DEM reader report: every GeoTIFF under a folder read as co-located (elevation, location) chips.
+r"""DEM reader report: every GeoTIFF under a folder read as co-located (elevation, location) chips.
 
 For each file: CRS, size, internal block shape, pixel size in metres (at the file's centre
 latitude for a geographic CRS), chips and their grid step, valid (non-nodata) fraction, height

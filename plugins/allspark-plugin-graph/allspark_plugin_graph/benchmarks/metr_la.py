@@ -20,9 +20,17 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments, log_to,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   throughput, train_and_test)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    log_to,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    throughput,
+    train_and_test,
+)
 
 DEFAULT_ROOT = '../shared/data/metr_la'
 log = log_to('metr_la')
@@ -85,8 +93,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     set_threads(args.threads)
     from allspark.registry import DATASETS
-    from allspark_plugin_graph.baselines import (PerSensorRidge, TimeOfDayAverage, collect,
-                                                 last_value)
+    from allspark_plugin_graph.baselines import (
+        PerSensorRidge,
+        TimeOfDayAverage,
+        collect,
+        last_value,
+    )
     from allspark_plugin_graph.metrics import traffic_scores
 
     os.makedirs(args.out, exist_ok=True)

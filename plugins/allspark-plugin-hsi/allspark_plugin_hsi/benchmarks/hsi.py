@@ -30,10 +30,20 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   classification_summary, log_to, prepare_allspark_config,
-                                   selection_record, set_threads, split_choices, throughput,
-                                   train_and_test, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    classification_summary,
+    log_to,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    split_choices,
+    throughput,
+    train_and_test,
+    wilson_ci,
+)
 
 DEFAULT_ROOT = '../shared/data/hsi'
 log = log_to('hsi')

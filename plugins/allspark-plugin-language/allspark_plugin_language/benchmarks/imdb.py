@@ -19,9 +19,17 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, add_common_arguments, log_to,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   throughput, train_and_test, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    add_common_arguments,
+    log_to,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    throughput,
+    train_and_test,
+    wilson_ci,
+)
 
 DEFAULT_ROOT = '../shared/data/imdb/aclImdb'
 log = log_to('imdb')

@@ -1,4 +1,4 @@
-"""Regression probes on frozen location embeddings (SatCLIP / UniGeoCLIP downstream protocol).
+r"""Regression probes on frozen location embeddings (SatCLIP / UniGeoCLIP downstream protocol).
 
 For each dataset and seed: a seeded random 50/50 split of the rows (SatCLIP's air-temperature
 protocol; the same split for every method), location features computed for both halves, then two

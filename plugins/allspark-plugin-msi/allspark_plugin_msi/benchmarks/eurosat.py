@@ -20,10 +20,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   classification_summary, log_to, predict_classifier,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   throughput, train_and_test)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    classification_summary,
+    log_to,
+    predict_classifier,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    throughput,
+    train_and_test,
+)
 
 DEFAULT_ROOT = '../shared/data/eurosat'
 log = log_to('eurosat')

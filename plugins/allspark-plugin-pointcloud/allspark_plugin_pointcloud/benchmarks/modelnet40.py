@@ -22,10 +22,20 @@ import argparse
 import os
 from typing import Optional, Sequence
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   classification_summary, labelled_inputs, log_to,
-                                   predict_classifier, prepare_allspark_config,
-                                   selection_record, set_threads, train_and_test, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    classification_summary,
+    labelled_inputs,
+    log_to,
+    predict_classifier,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    train_and_test,
+    wilson_ci,
+)
 
 DEFAULT_ROOT = '../shared/data/modelnet40'
 log = log_to('modelnet40')

@@ -21,10 +21,20 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   classification_summary, log_to, predict_classifier,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   throughput, train_and_test, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    classification_summary,
+    log_to,
+    predict_classifier,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    throughput,
+    train_and_test,
+    wilson_ci,
+)
 
 DEFAULT_ROOT = '../shared/data/ucmerced'
 #: The six classes of the standard UC Merced few-shot test split (the AllSpark paper's novel

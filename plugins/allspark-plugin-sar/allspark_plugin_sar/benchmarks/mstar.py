@@ -28,11 +28,23 @@ import csv
 import os
 from typing import Optional, Sequence
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   classification_summary, labelled_inputs, log_to,
-                                   predict_classifier, prepare_allspark_config,
-                                   selection_record, set_threads, split_choices, throughput,
-                                   train_and_test, train_classifier, wilson_ci)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    classification_summary,
+    labelled_inputs,
+    log_to,
+    predict_classifier,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    split_choices,
+    throughput,
+    train_and_test,
+    train_classifier,
+    wilson_ci,
+)
 
 DEFAULT_ROOT = '../shared/data/mstar'
 DEFAULT_EOC_ROOT = '../shared/data/mstar_eoc'

@@ -21,9 +21,18 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments, log_to,
-                                   prepare_allspark_config, selection_record, set_threads,
-                                   split_choices, throughput, train_and_test)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    log_to,
+    prepare_allspark_config,
+    selection_record,
+    set_threads,
+    split_choices,
+    throughput,
+    train_and_test,
+)
 
 DEFAULT_ROOT = '../shared/data/prsa'
 CONFIGS = {'random': 'table::prsa.py', 'chronological': 'table::prsa_chronological.py'}

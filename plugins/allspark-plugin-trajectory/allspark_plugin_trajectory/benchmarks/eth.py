@@ -28,11 +28,21 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from allspark.benchmarking import (BenchmarkReport, Timer, add_common_arguments,
-                                   add_selection_arguments, grid_candidates, parse_grid,
-                                   prepare_allspark_config, select_on_validation,
-                                   selection_record, set_threads, split_choices, throughput,
-                                   train_and_test)
+from allspark.benchmarking import (
+    BenchmarkReport,
+    Timer,
+    add_common_arguments,
+    add_selection_arguments,
+    grid_candidates,
+    parse_grid,
+    prepare_allspark_config,
+    select_on_validation,
+    selection_record,
+    set_threads,
+    split_choices,
+    throughput,
+    train_and_test,
+)
 
 DEFAULT_ROOT = '../shared/data/eth_ucy'
 METRICS = ('ade', 'fde', 'ade_k1', 'fde_k1')
@@ -107,8 +117,11 @@ def run_baselines(fold_root: str, config: str, cfg_options: Optional[dict] = Non
     """Constant velocity and linear regression on the fold's raw local windows (no canonical
     rotation), scored on its test windows."""
     from allspark.registry import DATASETS
-    from allspark_plugin_trajectory.baselines import (LinearTrajectoryRegressor,
-                                                      constant_velocity, windows)
+    from allspark_plugin_trajectory.baselines import (
+        LinearTrajectoryRegressor,
+        constant_velocity,
+        windows,
+    )
     from allspark_plugin_trajectory.metrics import trajectory_scores
 
     cfg = prepare_allspark_config(config, data_root=fold_root, cfg_options=cfg_options)
