@@ -78,6 +78,20 @@ def set_preferred_owner(package: Optional[str]) -> None:
     _preferred_owner = package
 
 
+def _top_package(obj: Any) -> str:
+    return str(getattr(obj, '__module__', '')).split('.')[0]
+
+
+def _record_of_package(package: str) -> Any:
+    """The discovered plugin whose package is ``package`` (None if none is known yet)."""
+    from allspark import plugins
+
+    for rec in plugins.records():
+        if rec.package == package:
+            return rec
+    return None
+
+
 def owner_package(record: Any) -> str:
     """The scope a type can be named with: the plugin's package, or ``'allspark'``."""
     return CORE_SCOPE if record is None else record.package
@@ -105,8 +119,11 @@ class AllSparkRegistry(Registry):
     # ----------------------------------------------------------------- registration
     def _register_module(self, module, module_name=None, force=False) -> None:
         owner = CURRENT_PLUGIN.get()
-        if str(getattr(module, '__module__', '')).split('.')[0] == CORE_SCOPE:
+        top = str(getattr(module, '__module__', '')).split('.')[0]
+        if top == CORE_SCOPE:
             owner = None  # core modules imported while a plugin loads are still the core's
+        elif owner is None:
+            owner = _record_of_package(top)  # a plugin module imported directly, not by us
         names = module_name or module.__name__
         names = [names] if isinstance(names, str) else list(names)
         for name in names:
@@ -173,6 +190,9 @@ class AllSparkRegistry(Registry):
     def adopt(self, record: Any) -> None:
         """Rediscovery in one process: entries of ``record``'s package now belong to it."""
         for name, owner in self.owners.items():
+            if owner is None and _top_package(self._module_dict.get(name)) == record.package:
+                owner = self.owners[name] = record  # imported before its plugin was discovered
+                record.registered.setdefault(self.name, []).append(name)
             if owner is not None and owner is not record and owner.package == record.package:
                 self.owners[name] = record
                 if name not in record.registered.get(self.name, []):

@@ -86,6 +86,7 @@ def test_third_party_reusing_shipped_names_breaks_nothing_and_is_reported(tmp_pa
                       {'aaa_impostor': 'allspark_plugin_aaa_impostor:plugin'})
     try:
         with PluginSandbox(root):
+            plugins.import_all_plugins()  # lazy plugins: a clash shows once both are imported
             sar, impostor = plugins.get_record('sar'), plugins.get_record('aaa_impostor')
             assert sar.status == 'ok' and impostor.status == 'ok', (sar.error, impostor.error)
             # both are told, naming both distributions

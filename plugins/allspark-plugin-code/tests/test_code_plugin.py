@@ -5,9 +5,9 @@ import json
 import os
 
 import pytest
-from mmengine.config import Config
 
 from allspark import plugins
+from allspark.config import load_config
 from allspark.datasets import DataError
 from allspark.testing import run_smoke_training
 
@@ -160,7 +160,7 @@ def tiny_gpt2_tokenizer(tmp_path_factory):
 def test_code_caption_with_tiny_gpt2(tmp_path, loaded, tiny_gpt2_tokenizer):
     folder, vocab = tiny_gpt2_tokenizer
     write_jsonl(tmp_path / 'test.jsonl', n=16)
-    cfg = Config.fromfile('code::ruby_caption.py')
+    cfg = load_config('code::ruby_caption.py')
     cfg.model.language_model = dict(
         type='HFLanguageModel', from_config=dict(model_type='gpt2', n_layer=2, n_embd=32,
                                                  n_head=2, vocab_size=vocab, n_positions=256,
@@ -193,7 +193,7 @@ def test_code_caption_with_tiny_gpt2(tmp_path, loaded, tiny_gpt2_tokenizer):
 def test_code_caption_head_refuses_an_encoder_only_model(loaded):
     from allspark.registry import MODELS
     from allspark.testing import tiny_language_model_cfg
-    cfg = Config.fromfile('code::ruby_caption.py')
+    cfg = load_config('code::ruby_caption.py')
     cfg.model.language_model = tiny_language_model_cfg()
     with pytest.raises(ValueError, match='needs a causal language model'):
         MODELS.build(cfg.model.to_dict())

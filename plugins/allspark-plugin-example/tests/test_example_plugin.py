@@ -45,6 +45,11 @@ def example_plugin(tmp_path):
 
 
 def test_example_plugin_registers_its_parts(example_plugin):
+    from allspark.registry import ENCODERS
+
+    # a lazy plugin: listed from its spec, its modules imported on the first lookup
+    assert example_plugin.provides['encoder'] == ['SignalPatchEncoder']
+    assert ENCODERS.get('SignalPatchEncoder').__module__ == 'allspark_plugin_example.encoder'
     assert example_plugin.registered['encoder'] == ['SignalPatchEncoder']
     assert 'WaveformCSVDataset' in example_plugin.registered['dataset']
     assert example_plugin.benchmarks == {
