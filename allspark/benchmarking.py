@@ -672,6 +672,24 @@ def predict_classifier(model, data: Data, batch_size: int = 64,
     return dict(gt=gt, pred=pred, seconds=seconds, samples_per_s=throughput(len(gt), seconds))
 
 
+def predict_test_labels(runner) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-sample ``(gt_label, pred_label)`` of a trained classifier on its runner's test
+    loader, and the seconds inference took (for a throughput figure): what the metric's
+    aggregate does not keep."""
+    import torch
+
+    model = runner.model
+    model.eval()
+    batches = list(runner.test_dataloader)  # loading is not part of the timed inference
+    gt, pred = [], []
+    with Timer() as t, torch.no_grad():
+        for batch in batches:
+            for out in model.test_step(batch):
+                gt.append(int(out['gt_label']))
+                pred.append(int(out['pred_label']))
+    return np.asarray(gt), np.asarray(pred), t.seconds
+
+
 def classification_summary(gt: np.ndarray, pred: np.ndarray, num_classes: int) -> dict:
     """OA with its Wilson interval, mean class accuracy, kappa, counts."""
     from allspark.evaluation.classification import classification_scores, confusion_matrix

@@ -27,6 +27,7 @@ from allspark.benchmarking import (
     classification_summary,
     log_to,
     predict_classifier,
+    predict_test_labels,
     prepare_allspark_config,
     selection_record,
     set_threads,
@@ -58,7 +59,6 @@ def load_arrays(data_root: str, split: str):
 
 
 def run_allspark(args, seed: int, work_dir: str) -> dict:
-    import torch
 
     cfg = prepare_allspark_config(args.config, data_root=args.data_root, seed=seed,
                                   max_epochs=1 if args.smoke and not args.epochs
@@ -67,18 +67,10 @@ def run_allspark(args, seed: int, work_dir: str) -> dict:
     cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
         work_dir, 'allspark_confusion.png'))
     run = train_and_test(cfg, work_dir)
-    model = run['runner'].model
-    model.eval()
-    batches = list(run['runner'].test_dataloader)
-    gt, pred = [], []
-    with Timer() as t, torch.no_grad():
-        for batch in batches:
-            for out in model.test_step(batch):
-                gt.append(int(out['gt_label']))
-                pred.append(int(out['pred_label']))
+    gt, pred, seconds = predict_test_labels(run['runner'])
     k = int(cfg.model.head.num_classes)
-    return dict(**classification_summary(np.asarray(gt), np.asarray(pred), k),
-                train_s=run['train_s'], throughput=throughput(len(gt), t.seconds),
+    return dict(**classification_summary(gt, pred, k),
+                train_s=run['train_s'], throughput=throughput(len(gt), seconds),
                 trainable_params=run['params_trainable'],
                 epochs=cfg.train_cfg.get('max_epochs'),
                 confusion_png=cfg.test_evaluator['confusion_png'])

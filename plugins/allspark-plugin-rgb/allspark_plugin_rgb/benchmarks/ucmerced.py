@@ -23,11 +23,11 @@ import numpy as np
 
 from allspark.benchmarking import (
     BenchmarkReport,
-    Timer,
     add_common_arguments,
     classification_summary,
     log_to,
     predict_classifier,
+    predict_test_labels,
     prepare_allspark_config,
     selection_record,
     set_threads,
@@ -91,7 +91,6 @@ def load_arrays(data_root: str, split: str, img_size: int, seed: int, train_rati
 
 
 def run_allspark(args, seed: int, classes, classes_all, work_dir: str) -> dict:
-    import torch
 
     kwargs = dict(seed=args.split_seed, train_ratio=args.train_ratio)
     if classes:
@@ -108,20 +107,11 @@ def run_allspark(args, seed: int, classes, classes_all, work_dir: str) -> dict:
     cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
         work_dir, 'allspark_confusion.png'))
     run = train_and_test(cfg, work_dir)
-    model = run['runner'].model
-    model.eval()
-    batches = list(run['runner'].test_dataloader)
-    gt, pred = [], []
-    with Timer() as t, torch.no_grad():
-        for batch in batches:
-            for out in model.test_step(batch):
-                gt.append(int(out['gt_label']))
-                pred.append(int(out['pred_label']))
-    gt, pred = np.asarray(gt), np.asarray(pred)
+    gt, pred, seconds = predict_test_labels(run['runner'])
     k = max(len(classes_all), int(cfg.model.head.num_classes))
     return dict(**classification_summary(gt, pred, k),
                 **group_accuracy(gt, pred, classes_all), train_s=run['train_s'],
-                throughput=throughput(len(gt), t.seconds),
+                throughput=throughput(len(gt), seconds),
                 trainable_params=run['params_trainable'],
                 epochs=cfg.train_cfg.get('max_epochs'))
 
