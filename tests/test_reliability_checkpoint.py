@@ -40,7 +40,11 @@ def quick_cfg(repo_root, lm, epochs=3, keep=1, **extra):
 def train(repo_root, lm, work, resume=None, **kw):
     from allspark.engine.runner import build_runner
 
-    runner = build_runner(quick_cfg(repo_root, lm, **kw), work_dir=str(work), resume=resume)
+    cfg = quick_cfg(repo_root, lm, **kw)
+    # a name of its own: mmengine reuses the logger (and its log file) of an earlier run in
+    # this process whose name (config + timestamp to the second) is the same
+    cfg.experiment_name = str(work).strip(os.sep).replace(os.sep, '_')
+    runner = build_runner(cfg, work_dir=str(work), resume=resume)
     runner.train()
     return runner
 
