@@ -1,5 +1,6 @@
-"""The paper's full-size configurations (configs/paper/) build on the meta device (no memory, no
-weights) and match the parameter counts of the AllSpark paper's Table XV within 10 %."""
+"""The paper's full-size configurations (configs/paper/, all ten modalities) build on the meta
+device (no memory, no weights) and match the parameter counts of the AllSpark paper's Table XV
+within 10 %, or differ by an explained amount (EXPLAINED)."""
 import os
 
 import pytest
@@ -12,15 +13,33 @@ TABLE_XV = {
     'trajectory': (7381.00, 904.73), 'sar': (7452.58, 976.31), 'graph': (7223.91, 747.64),
     'language': (6876.02, 268.66),
 }
-# Differences beyond 10 %, each explained (docs/benchmarks.md, "The paper's configuration"):
+# Differences beyond 10 %, each explained (docs/benchmarks.md, "The paper's configuration").
+# Frozen part of Table XV for the non-text modalities: 6476.27M = LLaMA-7B without its embedding
+# table; so Table XV's trainable = everything but the LM. Ours = encoder + bridge + head; the rest
+# ("residual" below, paper trainable - ours) is a part of the paper's model that the material
+# available here does not describe. MSI, HSI and SAR have different encoder architectures but
+# their residuals agree within 3M (768.6 / 771.2 / 769.5M): the bulk is not in the encoders, so no
+# encoder was scaled up to fill it (that would be fitting, not reproducing).
 EXPLAINED = {
-    # Table XV's RGB trainable count (689.80M) exceeds EVA-g's bridge (224.63M at 32 queries, 2
-    # layers, kdim 1408) by 465M; with EVA-g frozen (its 1011.15M are in the frozen part: 8176.02
-    # - 689.80 - 6476.27 = 1009.95M) the paper trains something of ~465M that its text does not
-    # name in the material available here (no paper text offline); totals agree within 4.1 %.
+    # RGB: EVA-g is frozen in the paper too (its 1011.15M are in the frozen part: 8176.02 - 689.80
+    # - 6476.27 = 1009.95M); one EVA-g bridge is 224.63M, residual 465.1M.
     ('rgb', 'trainable'): 'unnamed ~465M trainable module in the paper',
+    # Stand-in ViT-Ti/16 (5.51M; the paper's MSI encoder is not named here) + bridge: residual
+    # 768.6M.
+    ('msi', 'trainable'): 'unnamed ~769M trainable part in the paper (same as HSI, SAR)',
+    # The paper's 12-layer spectral transformer, one token per band (0.43M) + bridge: 771.2M.
+    ('hsi', 'trainable'): 'unnamed ~771M trainable part in the paper (same as MSI, SAR)',
+    # The paper's three-layer CNN (1.06M) + bridge: residual 769.5M; a CNN that size cannot be it.
+    ('sar', 'trainable'): 'unnamed ~769M trainable part in the paper (same as MSI, HSI)',
+    # TabFormer-style encoder (4.24M, mostly per-column embeddings) + bridge: residual 803.6M.
+    ('table', 'trainable'): 'unnamed ~804M trainable part in the paper',
+    # Point-BERT-sized encoder (21.83M) + bridge: residual 888.7M.
+    ('point', 'trainable'): 'unnamed ~889M trainable part in the paper',
+    # TUTR-style encoder (0.26M) + bridge + K=20 head (2.43M): residual 698.4M.
+    ('trajectory', 'trainable'): 'unnamed ~698M trainable part in the paper',
+    # STAEformer-sized encoder (1.52M) + LinearBridge 152->4096 (0.63M): residual 745.5M.
+    ('graph', 'trainable'): 'unnamed ~745M trainable part in the paper',
 }
-MISSING = ('msi', 'hsi', 'table', 'point', 'trajectory', 'sar', 'graph')
 
 
 def _count(repo_root, name):
@@ -38,9 +57,6 @@ def _count(repo_root, name):
 
 @pytest.mark.parametrize('name', sorted(TABLE_XV))
 def test_parameter_counts_match_table_xv(repo_root, name):
-    if name in MISSING:
-        pytest.skip(f'no configs/paper/{name}.py yet: the paper\'s {name} encoder size is not '
-                    f'in the material available offline (docs/benchmarks.md)')
     model, total, trainable = _count(repo_root, name)
     paper_total, paper_trainable = TABLE_XV[name]
     assert model.language_model.hidden_size == 4096
