@@ -252,11 +252,15 @@ def component_split(model, batch, bf16: bool, device: torch.device, reps: int,
     """forward+backward seconds and FLOPs of each component, replayed on its real inputs."""
     capture = _Capture(model)
     try:
-        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        # Gradients on (graph discarded): under no_grad every captured input would read
+        # requires_grad=False, and the frozen language model's backward (to its inputs, which
+        # the trainable encoder and bridge need) would silently move into "rest".
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             data = model.data_preprocessor(batch, True)
             model(**data, mode='loss')
     finally:
         capture.close()
+    model.zero_grad(set_to_none=True)
     modules = capture.components()
     modules['head'] = model.head
     result = {}
@@ -418,6 +422,9 @@ def profile_config(config: str, args) -> dict:
                      device, reps=args.iters, warmup=1)
     parts = component_split(model, batches[0], bf16, device, reps=args.iters, warmup=1)
     measured = sum(p['seconds']['median'] for p in parts.values())
+    # Components replayed alone should add up to at most the step; well above it means the
+    # timings were disturbed (another process on the cores): the report says so.
+    replay_sum_share = measured / fwd_bwd['median'] if fwd_bwd['median'] else None
     parts['rest (preprocess, sequence assembly, loss)'] = dict(
         seconds=dict(median=max(fwd_bwd['median'] - measured, 0.0)),
         flops=max(step_flops - sum(p['flops'] for p in parts.values()), 0), calls=1)
@@ -436,7 +443,8 @@ def profile_config(config: str, args) -> dict:
                                       gflops=step_flops / fwd_bwd['median'] / 1e9,
                                       of_limit=(step_flops / fwd_bwd['median'] / 1e9
                                                 / limit_gflops) if limit_gflops else None,
-                                      components=parts)
+                                      components=parts,
+                                      replay_sum_share=replay_sum_share)
     report['matmul_limit'] = limit
 
     # --- inference
@@ -499,6 +507,10 @@ def format_report(r: dict) -> str:
                      f"{fmt(p['share'] and 100 * p['share'], '{:>7.1f}%')}"
                      f"{p['flops'] / 1e9:>9.2f}{fmt(p['gflops'], '{:>9.1f}')}"
                      f"{fmt(p['of_limit'], '{:>9.2f}')}")
+    replay = fb.get('replay_sum_share')
+    if replay is not None and replay > 1.15:
+        lines.append(f"  note: the components replayed alone add up to {100 * replay:.0f} % of the "
+                     f"step: timings disturbed (machine load?), read the split with care")
     if 'loader' in r:
         parts = [f"{w} workers {v['samples_per_s']:.0f}/s (x{v['vs_model']:.1f})"
                  for w, v in r['loader']['workers'].items() if v['samples_per_s']]

@@ -30,6 +30,11 @@ def test_profile_of_the_quickstart(tmp_path, repo_root, tiny_lm_dir):
     # every FLOP-bearing component is counted, and the parts add up to the whole step
     assert comps['language_model']['flops'] > 0 and comps['bridge.image']['flops'] > 0
     assert sum(c['flops'] for c in comps.values()) >= r['forward_backward']['flops']
+    # the frozen LM's backward to its inputs (what trains the encoder and bridge) is the LM's,
+    # not "rest": replaying it under no_grad once moved a third of the step's FLOPs there
+    rest = comps['rest (preprocess, sequence assembly, loss)']['flops']
+    assert rest <= 0.1 * r['forward_backward']['flops'], (rest, r['forward_backward']['flops'])
+    assert 'replay_sum_share' in r['forward_backward']
     limit = r['matmul_limit']
     assert limit['gemm_flops'] > 0 and limit['float32']['gflops'] > 0 \
         and limit['bfloat16']['gflops'] > 0
