@@ -33,6 +33,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from allspark.datasets.base import MODALITY_MASK_KEY  # the presence mask
+from allspark.models.checkpointing import enable_encoder_grad_checkpointing
 from allspark.models.protocols import (
     BindsLanguageModel,
     Bridge,
@@ -81,8 +82,10 @@ def _fill_dim(cfg: dict, key: str, value: int, component: str, other: str) -> di
 class AllSpark(BaseModel):
     """Args:
         modalities: ``{name: dict(encoder=cfg, bridge=cfg)}``; the bridge defaults to a
-            ``PerceiverBridge``.  The bridge's ``in_dim``/``out_dim`` and the head's ``in_dim`` are
-            filled in from the encoder's ``out_dim`` and the language model's width.
+            ``PerceiverBridge``.  ``grad_checkpointing=True`` in an encoder's config recomputes
+            its activations in the backward pass (``allspark.models.checkpointing``).  The
+            bridge's ``in_dim``/``out_dim`` and the head's ``in_dim`` are filled in from the
+            encoder's ``out_dim`` and the language model's width.
         language_model: config of an ``HFLanguageModel`` (default: the embedded MiniLM).
         head: config of a task head.
         prompts: ``{modality: [prompt, ...]}`` or a ``PromptBank`` config; modalities not listed
@@ -128,8 +131,12 @@ class AllSpark(BaseModel):
         for name, mcfg in modalities.items():
             if 'encoder' not in mcfg:
                 raise KeyError(f'AllSpark: modality {name!r} has no encoder config')
-            encoder = ENCODERS.build(mcfg['encoder'])
+            encoder_cfg = dict(mcfg['encoder'])
+            grad_checkpointing = bool(encoder_cfg.pop('grad_checkpointing', False))
+            encoder = ENCODERS.build(encoder_cfg)
             check_component(encoder, Encoder, f'encoder of modality {name!r}')
+            if grad_checkpointing:  # allspark/models/checkpointing.py
+                enable_encoder_grad_checkpointing(encoder, f'encoder of modality {name!r}')
             if isinstance(encoder, BindsLanguageModel):
                 encoder.bind_language_model(self.language_model)
             out_dim = encoder.out_dim

@@ -15,6 +15,13 @@ and are rebuilt from ``name_or_path`` (or ``from_config``), so a MiniLM checkpoi
 (``language_model._extra_state``: name and a SHA-256 of the frozen weights), checked when the
 checkpoint is loaded: another model raises ``LanguageModelMismatchError`` naming both.
 
+Gradient checkpointing: ``gradient_checkpointing=True`` turns on the model's own Hugging Face
+activation checkpointing (``use_reentrant=False``): each layer keeps only its input and is run
+again in the backward pass.  Hugging Face checkpoints a layer only while that layer is in training
+mode, so a frozen model (kept in eval mode, dropout off) marks just its checkpointed layer modules
+as training: their dropout modules stay off and the gradients that flow through to the bridges
+and encoders are the same as without checkpointing (``tests/test_grad_checkpointing.py``).
+
 Attention: ``attn_implementation='auto'`` picks eager attention under bfloat16 on a CPU and SDPA
 elsewhere, per call (``allspark.engine.precision.attention_implementation`` says why).
 """
@@ -130,6 +137,9 @@ class HFLanguageModel(nn.Module):
             call), or any ``transformers`` value (``'eager'``, ``'sdpa'``, ...) to fix it.
         save_frozen: keep the frozen weights in checkpoints (default: leave them out and record
             the model's identity instead).
+        gradient_checkpointing: recompute each layer's activations in the backward pass instead
+            of keeping them (Hugging Face ``activation_checkpointing_enable`` /
+            ``gradient_checkpointing_enable`` with ``use_reentrant=False``); works frozen too.
 
     Shapes: ``forward(inputs_embeds (B, T, D), attention_mask (B, T)) -> (B, T, D)``.
     """
@@ -138,7 +148,7 @@ class HFLanguageModel(nn.Module):
                  lora: Optional[dict] = None, max_text_length: int = 256,
                  from_config: Optional[dict] = None, local_files_only: bool = True,
                  causal: Optional[bool] = None, attn_implementation: str = AUTO,
-                 save_frozen: bool = False):
+                 save_frozen: bool = False, gradient_checkpointing: bool = False):
         super().__init__()
         import transformers
         from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
@@ -195,6 +205,9 @@ class HFLanguageModel(nn.Module):
             from peft import LoraConfig, get_peft_model
 
             self.model = get_peft_model(self.model, LoraConfig(**lora))
+        self.gradient_checkpointing = bool(gradient_checkpointing)
+        if self.gradient_checkpointing:
+            self._enable_gradient_checkpointing()
         self.save_frozen = bool(save_frozen)
         self._weights_hash_cache: Optional[tuple] = None
         self.register_state_dict_post_hook(_drop_frozen_weights)
@@ -270,6 +283,40 @@ class HFLanguageModel(nn.Module):
         ids, mask = tok['input_ids'].to(device), tok['attention_mask'].to(device)
         return self.embed_ids(ids), mask
 
+    def _transformers_model(self) -> nn.Module:
+        """The ``transformers`` model itself (inside a LoRA ``PeftModel``)."""
+        return self.model.get_base_model() if hasattr(self.model, 'get_base_model') else self.model
+
+    def _enable_gradient_checkpointing(self) -> None:
+        hf = self._transformers_model()
+        if not getattr(hf, 'supports_gradient_checkpointing', False):
+            raise ValueError(f'HFLanguageModel({self.name_or_path}): {type(hf).__name__} does not '
+                             f'support gradient checkpointing; set gradient_checkpointing=False')
+        kwargs = dict(use_reentrant=False)
+        if hasattr(hf, 'activation_checkpointing_enable'):  # transformers >= 5 (the new name)
+            hf.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            hf.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+        # transformers also makes the input embeddings' output require grad (needed by the
+        # reentrant variant only): the prompt's embeddings would then get useless gradients
+        if getattr(hf, '_require_grads_hook', None) is not None:
+            hf.disable_input_require_grads()
+
+    def checkpointed_layers(self) -> list[nn.Module]:
+        """The modules whose activations are recomputed (empty without checkpointing)."""
+        if not self.gradient_checkpointing:
+            return []
+        from transformers import PreTrainedModel
+        try:
+            from transformers.modeling_layers import GradientCheckpointingLayer
+        except ImportError:  # older transformers: the flag sits on the encoder / decoder stack
+            GradientCheckpointingLayer = None
+        flagged = [m for m in self.model.modules() if getattr(m, 'gradient_checkpointing', False)
+                   is True and not isinstance(m, PreTrainedModel)]
+        layers = [m for m in flagged if GradientCheckpointingLayer is not None
+                  and isinstance(m, GradientCheckpointingLayer)]
+        return layers or flagged
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.frozen:  # frozen weights: keep dropout off; adapters still train
@@ -278,6 +325,10 @@ class HFLanguageModel(nn.Module):
                 for name, module in self.model.named_modules():
                     if 'lora_' in name:
                         module.train(True)
+            # Hugging Face checkpoints a layer only in training mode: mark the checkpointed layer
+            # modules themselves (not their children: dropout stays off) as training
+            for module in self.checkpointed_layers():
+                module.training = mode
         return self
 
     # --------------------------------------------------------------------- forward

@@ -90,6 +90,19 @@ class TimmTokenEncoder(nn.Module):
             self.backbone.requires_grad_(False)
             self.backbone.eval()
 
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """timm's own gradient checkpointing of the backbone's blocks (``encoder=dict(...,
+        grad_checkpointing=True)`` in a config).  timm checkpoints non-reentrantly unless
+        ``TIMM_REENTRANT_CKPT=1``.  A frozen backbone runs without gradients and stores no
+        activations: there it changes nothing."""
+        if not hasattr(self.backbone, 'set_grad_checkpointing'):
+            raise ValueError(f'TimmTokenEncoder({self.model_name}): this timm model has no '
+                             f'set_grad_checkpointing(); remove grad_checkpointing')
+        self.backbone.set_grad_checkpointing(enable)
+        if enable and self.frozen:
+            logger.info('TimmTokenEncoder(%s): frozen, so it runs without gradients and '
+                        'gradient checkpointing saves nothing', self.model_name)
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.frozen:
