@@ -13,7 +13,8 @@ plugin = PluginSpec(
              'allspark_plugin_msi.transforms', 'allspark_plugin_msi.prompts',
              'allspark_plugin_msi.colocated', 'allspark_plugin_msi.s2_100k'],
     description='multispectral (Sentinel-2) scenes: band-count-aware timm ViT, EuroSAT-MS',
-    benchmarks={'eurosat': 'allspark_plugin_msi.benchmarks.eurosat'},
+    benchmarks={'eurosat': 'allspark_plugin_msi.benchmarks.eurosat',
+                'eurosat_geo': 'allspark_plugin_msi.benchmarks.eurosat_geo'},
     # what `modules` register: the plugin is imported on the first lookup of one of these
     provides={
         'dataset': ['EuroSATCoLocatedDataset', 'EuroSATDataset', 'SatCLIPS2Dataset'],
