@@ -5,6 +5,9 @@
     allspark benchmark CONFIG [CONFIG ...] ...  step time, throughput, memory, component split
                                                 (``allspark.profiling``; configs end in .py or
                                                 use <plugin>::<file>)
+    allspark benchmark --macs CONFIG [CONFIG ...] [--batch-size N] [--out FILE.json]
+                                                inference MACs per sample, counted on the meta
+                                                device: no weights, no memory (``allspark.macs``)
 """
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ from allspark.commands import run_command
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--list', action='store_true', help='list the installed benchmarks')
+    parser.add_argument('--macs', action='store_true',
+                        help='count inference MACs per sample of the config(s) on the meta '
+                             'device (allspark.macs; "--macs CONFIG -h" for its options)')
     parser.add_argument('target', nargs='?', help='benchmark name, or a config')
     parser.add_argument('args', nargs=argparse.REMAINDER,
                         help='arguments passed to the benchmark')
@@ -35,6 +41,12 @@ def benchmarks() -> dict[str, tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.macs:
+        if not args.target:
+            raise SystemExit('allspark benchmark --macs: give one or more configs')
+        from allspark import macs
+
+        return int(macs.main([args.target] + list(args.args)) or 0)
     found = benchmarks()
     if args.list or not args.target:
         if not found:

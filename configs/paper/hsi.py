@@ -8,4 +8,7 @@ model = dict(
     modalities=dict(hsi=dict(
         encoder=dict(embed_dim=64, depth=12, num_heads=4, ffn_ratio=2.0, group_size=1),
         bridge={{_base_.paper_bridge}})),
-    language_model={{_base_.paper_language_model}})
+    language_model={{_base_.paper_language_model}},
+    # the paper prompts every modality (its Table XVI); the plugin's CPU config switched the
+    # prompt off (prompts=dict(hsi=[])), this restores the plugin's registered prompts
+    prompts=dict(_delete_=True))

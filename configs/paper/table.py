@@ -8,4 +8,7 @@ model = dict(
     modalities=dict(table=dict(
         encoder=dict(embed_dim=64, depth=1, num_heads=4, ffn_ratio=2.0),
         bridge={{_base_.paper_bridge}})),
-    language_model={{_base_.paper_language_model}})
+    language_model={{_base_.paper_language_model}},
+    # the paper prompts every modality (its Table XVI); the plugin's CPU config switched the
+    # prompt off (prompts=dict(table=[])), this restores the plugin's registered prompts
+    prompts=dict(_delete_=True))
