@@ -12,15 +12,19 @@ scaled-dot-product attention); element-wise work (norms, activations, softmax ou
 not, as in the usual MACs conventions.  The head (a linear layer on the pooled features) is not in
 ``mode='tensor'``; it is a few MMACs at most.
 
-Meta tensors have no values, so the few places that read one (``Tensor.item()``, ``bool(t)``: the
-language model's "is the padding mask all ones" check, an encoder's index range check) get an
-answer from :class:`MetaScalars`: ``True`` / ``1``, i.e. "every mask is all valid, every check
-passes", the path of an unpadded evaluation batch.  Their number is reported (``scalar_reads``).
+How values are avoided: the model is built on the meta device (building under
+``torch._subclasses.fake_tensor.FakeTensorMode`` fails: timm's weight initialisation reads
+values) and the forward runs under ``FakeTensorMode`` over those meta tensors, so code that asks
+"am I being traced?" (transformers' attention-mask helpers) skips its value checks; on plain meta
+tensors those checks call ``Tensor.item()`` and fail, which is what stopped the first attempt.
+The few reads left (an encoder's index range check, ``bool(t)`` on a presence mask) are answered
+by :class:`MetaScalars` with ``True`` / ``1``, i.e. "every mask is all valid, every check
+passes", the path of an unpadded evaluation batch; their number is reported (``scalar_reads``).
 Point cloud grouping caches (which hash the coordinates) are turned off for the count.
 
-``torch._subclasses.fake_tensor.FakeTensorMode`` was tried as well: it refuses the same value reads
-(``DataDependentOutputException``) unless they are traced symbolically, which the language model's
-Python control flow does not allow, so the meta device + answered reads is what is used.
+Attention is counted whatever kernel would run it.  On a real CPU run, by contrast,
+``FlopCounterMode`` does not count the fused ``_scaled_dot_product_flash_attention_for_cpu``
+kernel (tests/test_macs.py compares the two with the math kernel forced).
 """
 from __future__ import annotations
 
