@@ -387,6 +387,16 @@ def estimate_checkpoint_bytes(runner, out_dir: str) -> int:
     newest = find_resume_checkpoint(out_dir) if os.path.isdir(out_dir) else None
     if newest is not None:
         return os.path.getsize(newest)
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    if isinstance(runner.model, FullyShardedDataParallel):
+        # FSDP: a state dict gathers on every rank (this runs on rank 0 only); each rank's
+        # parameters are its shard, so the trainable total is about world_size times them
+        from mmengine.dist import get_world_size
+
+        trainable = sum(p.numel() * p.element_size() for p in runner.model.parameters()
+                        if p.requires_grad) * get_world_size()
+        return int(3 * trainable)
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     state = sum(v.numel() * v.element_size() for v in model.state_dict().values()
                 if isinstance(v, torch.Tensor))

@@ -8,7 +8,11 @@ What it takes care of, so that users need not know:
   uses ``ResumableIterBasedTrainLoop``;
 * distributed runs without a GPU use gloo: the process group is created before the Runner (which
   then skips mmengine's ``init_dist``, whose ``torch.cuda.set_device`` fails on CPU) and DDP is
-  built with ``device_ids=None`` (DDP refuses device ids for CPU modules).
+  built with ``device_ids=None`` (DDP refuses device ids for CPU modules);
+* a config with a ``strategy`` (``dict(type='FSDPStrategy')``, or ``--strategy fsdp``) gets
+  mmengine's ``FlexibleRunner`` with that strategy instead of a ``Runner``; ``FSDPStrategy``
+  resolves to ``allspark.engine.fsdp.AllSparkFSDPStrategy`` (mmengine's, with AllSpark's
+  defaults).
 """
 from __future__ import annotations
 
@@ -127,10 +131,36 @@ def scale_schedule_to_run(cfg: Config) -> Optional[float]:
     return factor
 
 
+def _prepare_strategy(cfg: Config, strategy: Optional[str], launcher: str) -> None:
+    """``--strategy NAME`` / the config's ``strategy``: a ``FlexibleRunner`` strategy whose plain
+    type names resolve in the ``allspark`` scope first (``FSDPStrategy`` is AllSpark's)."""
+    if strategy is not None:
+        from allspark.engine.fsdp import STRATEGY_CHOICES
+
+        name = STRATEGY_CHOICES.get(strategy, strategy)
+        given = dict(cfg.get('strategy') or {})
+        if given.get('type') not in (None, name):
+            given = {}  # another strategy than the config's: drop the config's arguments
+        cfg.strategy = dict(given, type=name)
+    if not cfg.get('strategy'):
+        return
+    strat = dict(cfg.strategy)
+    if launcher == 'none':
+        raise ValueError(
+            f'strategy={strat.get("type")!r} needs distributed processes: start it with '
+            f'torchrun, e.g. tools/dist_train.sh CONFIG NPROC (NPROC=1 is fine), i.e. '
+            f'allspark train CONFIG --launcher pytorch')
+    strat.setdefault('_scope_', 'allspark')
+    cfg.strategy = strat
+    cfg.pop('model_wrapper_cfg', None)  # FlexibleRunner: the strategy's model_wrapper
+
+
 def prepare_config(cfg: Config, work_dir: Optional[str] = None,
-                   resume: Optional[str] = None, launcher: str = 'none') -> Config:
+                   resume: Optional[str] = None, launcher: str = 'none',
+                   strategy: Optional[str] = None) -> Config:
     """Apply AllSpark's defaults to a loaded config (returns a copy); refuses impossible values
-    (``allspark.engine.config_check``) with an error naming the key."""
+    (``allspark.engine.config_check``) with an error naming the key.  ``strategy`` (``'fsdp'``,
+    ``'ddp'`` or an mmengine strategy name) selects a ``FlexibleRunner`` strategy."""
     validate_config(cfg)
     cfg = copy.deepcopy(cfg)
     cfg.default_scope = cfg.get('default_scope') or 'allspark'
@@ -163,17 +193,32 @@ def prepare_config(cfg: Config, work_dir: Optional[str] = None,
             cfg.resume, cfg.load_from = True, path
     if launcher != 'none' and not torch.cuda.is_available():
         _init_cpu_distributed(cfg)
+    _prepare_strategy(cfg, strategy, launcher)
+    if cfg.get('strategy') and not torch.cuda.is_available() \
+            and cfg.strategy.get('type') == 'DDPStrategy':
+        wrapper = dict(cfg.strategy.get('model_wrapper') or {})
+        wrapper.setdefault('type', 'MMDistributedDataParallel')
+        wrapper['device_ids'] = None  # CPU modules: DDP refuses device ids
+        cfg.strategy['model_wrapper'] = wrapper
     return cfg
 
 
 def build_runner(cfg: Config, **kwargs) -> Runner:
-    """An mmengine ``Runner`` for ``cfg`` with AllSpark's defaults (:func:`prepare_config`);
-    plain type names resolve in favour of the plugin that ships the config."""
+    """An mmengine ``Runner`` for ``cfg`` with AllSpark's defaults (:func:`prepare_config`), or
+    a ``FlexibleRunner`` when the config has a ``strategy`` (FSDP); plain type names resolve in
+    favour of the plugin that ships the config."""
     from allspark.registry import set_preferred_owner
 
     setup()
     set_preferred_owner(cfg.get('allspark_config_owner'))
-    return Runner.from_cfg(prepare_config(cfg, **kwargs))
+    cfg = prepare_config(cfg, **kwargs)
+    if cfg.get('strategy'):
+        from mmengine.runner import FlexibleRunner
+
+        import allspark.engine.fsdp  # noqa: F401  (registers AllSpark's FSDPStrategy)
+
+        return FlexibleRunner.from_cfg(cfg)
+    return Runner.from_cfg(cfg)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,

@@ -70,12 +70,28 @@ def weights_fingerprint(tensors: Sequence[torch.Tensor]) -> Optional[str]:
     return digest.hexdigest()
 
 
+# module names that FSDP and torch's checkpoint wrapper insert; state dicts leave them out
+_WRAPPER_PREFIXES = ('_fsdp_wrapped_module.', '_checkpoint_wrapped_module.')
+
+
+def _clean_name(name: str) -> str:
+    for prefix in _WRAPPER_PREFIXES:
+        name = name.replace(prefix, '')
+    return name
+
+
+def _is_sharded(p: torch.Tensor) -> bool:
+    """Whether FSDP has flattened (and so sharded) the parameter ``p``."""
+    return bool(getattr(p, '_fsdp_flattened', False))
+
+
 def _frozen_parameters(module: 'HFLanguageModel') -> list[tuple[str, torch.Tensor]]:
     """The parameters a checkpoint leaves out: every one that does not train (tied weights
-    under each of their names), when the model is frozen and ``save_frozen`` is off."""
+    under each of their names), when the model is frozen and ``save_frozen`` is off.  Names
+    are the state dict's (without FSDP's wrapper modules)."""
     if not module.frozen or module.save_frozen:
         return []
-    return [(n, p) for n, p in module.named_parameters(remove_duplicate=False)
+    return [(_clean_name(n), p) for n, p in module.named_parameters(remove_duplicate=False)
             if not p.requires_grad]
 
 
@@ -215,9 +231,19 @@ class HFLanguageModel(nn.Module):
         self.register_load_state_dict_post_hook(_forgive_frozen_keys)
 
     # --------------------------------------------------------------------- identity
+    def record_identity(self) -> Optional[str]:
+        """Take the frozen weights' SHA-256 now and keep it once FSDP shards them (each rank
+        then holds a slice only; ``AllSparkFSDPStrategy`` calls this before wrapping)."""
+        self._sharded_hash = None
+        self._sharded_hash = self.frozen_weights_hash()
+        return self._sharded_hash
+
     def frozen_weights_hash(self) -> Optional[str]:
-        """SHA-256 of the weights checkpoints leave out (cached until one of them changes)."""
+        """SHA-256 of the weights checkpoints leave out (cached until one of them changes);
+        under FSDP the one recorded before sharding (None if none was)."""
         frozen = _frozen_parameters(self)
+        if any(_is_sharded(p) for _, p in frozen):
+            return getattr(self, '_sharded_hash', None)
         key = tuple((n, p.data_ptr(), p._version) for n, p in frozen)
         if self._weights_hash_cache is None or self._weights_hash_cache[0] != key:
             # each tensor once, in order (tied weights appear under several names)
