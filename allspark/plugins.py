@@ -126,10 +126,6 @@ def _env_list(name: str) -> set[str]:
 
 
 def _load_one(ep: metadata.EntryPoint) -> PluginRecord:
-    import allspark
-
-    allspark.register_all_modules()  # core classes first, so they are never a plugin's
-
     dist = getattr(ep, 'dist', None)
     rec = PluginRecord(name=ep.name, distribution=dist.name if dist else '?',
                        version=dist.version if dist else '?',
@@ -168,11 +164,16 @@ def _eager() -> bool:
 def import_plugin_modules(rec: PluginRecord) -> PluginRecord:
     """Import a plugin's modules (once), which registers its classes; a failure marks it
     broken and drops whatever it registered."""
+    import allspark
     from allspark.registry import CURRENT_PLUGIN
 
     with _lock:
         if rec.imported or rec.status != 'ok':
             return rec
+        # Core classes first, so they are never a plugin's; only here, not when a lazy plugin
+        # is merely listed (the core's modules pull in mmengine.model, transformers and
+        # torch.distributed: ~4 s of a bare `allspark plugins`).
+        allspark.register_all_modules()
         rec.imported = True
         token = CURRENT_PLUGIN.set(rec)
         try:

@@ -69,3 +69,21 @@ def test_a_training_start_imports_no_peft(repo_root):
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          cwd=repo_root, env=env, timeout=300)
     assert out.stdout.strip().splitlines()[-1] == 'False', out.stderr[-2000:]
+
+
+def test_listing_plugins_imports_no_heavy_module(repo_root):
+    """``allspark plugins`` lists lazy plugins from their specs: no torch, no mmengine.model,
+    no transformers (the core's own modules are registered only when a plugin is imported)."""
+    code = ('import sys, io, contextlib\n'
+            'from allspark.commands import plugins\n'
+            'with contextlib.redirect_stdout(io.StringIO()) as out:\n'
+            '    rc = plugins.main([])\n'
+            'assert rc == 0 and "sar " in out.getvalue(), out.getvalue()\n'
+            'print(sorted(m for m in ("torch", "mmengine.model", "transformers", "peft") '
+            'if m in sys.modules))')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('ALLSPARK_EAGER_PLUGINS', None)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=repo_root, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == '[]', out.stdout

@@ -23,7 +23,6 @@ def run(args: argparse.Namespace) -> int:
     import allspark
     from allspark import plugins
 
-    allspark.register_all_modules()
     recs = plugins.import_all_plugins() if args.check else plugins.load_plugins()
     print(f'AllSpark {allspark.__version__} (plugin API {allspark.API_VERSION})')
     print(plugins.format_report(recs, verbose=args.verbose))
