@@ -546,7 +546,70 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _component_shares(fb: dict) -> str:
+    groups = {'enc': 0.0, 'bridge': 0.0, 'LM': 0.0, 'head': 0.0, 'rest': 0.0}
+    for name, part in fb['components'].items():
+        key = ('enc' if name.startswith('encoder') else 'bridge' if name.startswith('bridge')
+               else 'LM' if name == 'language_model' else 'head' if name == 'head' else 'rest')
+        groups[key] += part.get('share') or 0.0
+    return ' / '.join(f'{100 * v:.0f}' for v in groups.values())
+
+
+def markdown_summary(folders: Sequence[str], alt_folder: Optional[str] = None) -> str:
+    """One Markdown row per profile JSON in ``folders`` (``allspark benchmark --summarize``);
+    with ``alt_folder``, the same configs profiled at the other precision give a speed-up
+    column (step time at the config's precision / at the other)."""
+    import glob
+
+    alt = {}
+    if alt_folder:
+        for path in glob.glob(os.path.join(alt_folder, '*.json')):
+            with open(path) as f:
+                r = json.load(f)
+            alt[r['config']] = r
+    rows = ['| config | precision, batch | training step ms [IQR] | samples/s train / infer '
+            '| peak MB | fwd+bwd split % enc / bridge / LM / head / rest | GFLOP/s step '
+            '(limit fp32, bf16) | overhead runner / hand | loader 0 / 1 / 2 workers vs model '
+            '| other precision: step ms (speed-up) |',
+            '|---|---|---|---|---|---|---|---|---|---|']
+    paths = sorted(p for folder in folders for p in glob.glob(os.path.join(folder, '*.json')))
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        ts, fb, lim = r['train_step'], r['forward_backward'], r.get('matmul_limit') or {}
+        runner = ts['runner']
+        limits = ', '.join(f"{(lim.get(k) or {}).get('gflops', 0):.0f}"
+                           for k in ('float32', 'bfloat16')) if lim else 'not measured'
+        loader = '-'
+        if 'loader' in r:
+            loader = ' / '.join(f"{v['vs_model']:.0f}x" if v.get('vs_model') else '-'
+                                for v in r['loader']['workers'].values())
+        other = '-'
+        if r['config'] in alt:
+            a = alt[r['config']]['train_step']['runner']['median']
+            other = (f"{alt[r['config']]['training_precision']} {a * 1e3:.0f} "
+                     f"(x{runner['median'] / a:.2f})")
+        flag = ' (disturbed)' if (fb.get('replay_sum_share') or 0) > 1.15 else ''
+        rows.append(
+            f"| `{r['config']}` | {r['training_precision']}, {r['batch_size']} | "
+            f"{runner['median'] * 1e3:.0f} [{runner['q1'] * 1e3:.0f}-{runner['q3'] * 1e3:.0f}] | "
+            f"{ts['samples_per_s']:.1f} / {r['inference']['samples_per_s']:.1f} | "
+            f"{r['peak_memory_mb']:.0f} | {_component_shares(fb)}{flag} | "
+            f"{fb['gflops']:.1f} ({limits}) | {ts['overhead_ratio']:.3f} | {loader} | {other} |")
+    return '\n'.join(rows)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == '--summarize':
+        # allspark benchmark --summarize DIR [DIR ...] [--alt DIR]: the docs' table
+        rest = argv[1:]
+        alt = None
+        if '--alt' in rest:
+            i = rest.index('--alt')
+            alt, rest = rest[i + 1], rest[:i] + rest[i + 2:]
+        print(markdown_summary(rest, alt))
+        return 0
     args = build_parser().parse_args(argv)
     os.environ.setdefault('OMP_NUM_THREADS', str(args.threads))
     torch.set_num_threads(args.threads)

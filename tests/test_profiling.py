@@ -40,6 +40,10 @@ def test_profile_of_the_quickstart(tmp_path, repo_root, tiny_lm_dir):
         and limit['bfloat16']['gflops'] > 0
     assert r['inference']['samples_per_s'] > 0 and r['peak_memory_mb'] > 0
     assert r['loader']['workers']['0']['samples'] == 8   # 2 batches of 4
+    # the docs' table: one row per profile, the same profile as its own "other precision"
+    table = profiling.markdown_summary([str(out)], alt_folder=str(out)).splitlines()
+    assert len(table) == 3 and '`' + r['config'] + '`' in table[2]
+    assert '| float32, 4 |' in table[2] and '(x1.00)' in table[2]
 
 
 def test_gemm_recorder_and_flop_counter_agree():

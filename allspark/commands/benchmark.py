@@ -8,6 +8,7 @@
     allspark benchmark --macs CONFIG [CONFIG ...] [--batch-size N] [--out FILE.json]
                                                 inference MACs per sample, counted on the meta
                                                 device: no weights, no memory (``allspark.macs``)
+    allspark benchmark --summarize DIR [--alt DIR]  the Markdown table of saved profiles
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--macs', action='store_true',
                         help='count inference MACs per sample of the config(s) on the meta '
                              'device (allspark.macs; "--macs CONFIG -h" for its options)')
+    parser.add_argument('--summarize', action='store_true',
+                        help='print the Markdown table of the profiles in the folder(s) '
+                             '(--summarize DIR [DIR ...] [--alt DIR_OTHER_PRECISION])')
     parser.add_argument('target', nargs='?', help='benchmark name, or a config')
     parser.add_argument('args', nargs=argparse.REMAINDER,
                         help='arguments passed to the benchmark')
@@ -47,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         from allspark import macs
 
         return int(macs.main([args.target] + list(args.args)) or 0)
+    if args.summarize:
+        from allspark import profiling
+
+        return int(profiling.main(['--summarize', args.target] + list(args.args)) or 0)
     found = benchmarks()
     if args.list or not args.target:
         if not found:
