@@ -11,6 +11,7 @@ checkpoint must load strictly into a plain, unsharded model.
 import os
 import socket
 import subprocess
+import sys
 
 import pytest
 import torch
@@ -81,6 +82,18 @@ def test_fsdp_two_processes_gloo_match_ddp_and_resume(tmp_path, repo_root, tiny_
     assert 'resumed epoch: 2' in log, log[-3000:]
     assert 'Epoch(train) [3][4/4]' in log
     assert os.path.exists(os.path.join(fsdp, 'epoch_3.pth'))
+
+    # allspark test evaluates the FSDP checkpoint with the Runner, even from a config that names
+    # the strategy
+    out = subprocess.run(
+        [sys.executable, os.path.join(repo_root, 'tools', 'test.py'),
+         os.path.join(repo_root, 'configs', 'quickstart.py'), os.path.join(fsdp, 'epoch_3.pth'),
+         '--work-dir', str(tmp_path / 'test'), '--cfg-options', 'strategy.type=FSDPStrategy',
+         f'model.language_model.name_or_path={tiny_lm_dir}', *SMALL[:3]],
+        env=ENV, cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert "the config's strategy 'FSDPStrategy' is not used" in out.stderr
+    assert '"accuracy"' in out.stdout
 
 
 def test_strategy_needs_a_launcher():
