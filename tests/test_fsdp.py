@@ -143,3 +143,28 @@ def test_layer_wrap_policy_units(tiny_lm_dir):
                                                       n_head=2, vocab_size=50, n_positions=32),
                            causal=True)
     assert not mark_input_embeddings(gpt2)  # tied to the LM head: stays in the LM's unit
+
+
+def test_two_nodes_through_dist_train_env(tmp_path, repo_root, tiny_lm_dir):
+    """docs/distributed.md's several-machines recipe, as two one-process "nodes" on this
+    machine: ``NNODES=2 NODE_RANK=0|1 MASTER_ADDR=... PORT=... tools/dist_train.sh CONFIG 1``."""
+    work, port = str(tmp_path / 'nodes'), str(free_port())
+    cmd = ['bash', os.path.join(repo_root, 'tools', 'dist_train.sh'),
+           os.path.join(repo_root, 'configs', 'quickstart.py'), '1', '--work-dir', work,
+           '--cfg-options', f'model.language_model.name_or_path={tiny_lm_dir}',
+           'train_cfg.max_epochs=1', *SMALL]
+    nodes = [subprocess.Popen(cmd, env=dict(ENV, NNODES='2', NODE_RANK=str(rank),
+                                            MASTER_ADDR='127.0.0.1', PORT=port),
+                              cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True) for rank in (1, 0)]
+    try:
+        logs = [node.communicate(timeout=400)[0] for node in nodes]
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.kill()
+    for node, log in zip(nodes, logs):
+        assert node.returncode == 0, log[-3000:]
+    # 32 samples over 2 ranks with batch 4: 4 iterations per rank, logged by global rank 0
+    assert 'Epoch(train) [1][4/4]' in logs[1], logs[1][-3000:]
+    assert os.path.exists(os.path.join(work, 'epoch_1.pth'))
