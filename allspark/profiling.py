@@ -599,8 +599,84 @@ def markdown_summary(folders: Sequence[str], alt_folder: Optional[str] = None) -
     return '\n'.join(rows)
 
 
+# --------------------------------------------------------------------------- start-up
+_STARTUP_PROBES = {
+    'import torch': 'import torch',
+    'allspark plugins': ('import io, contextlib\n'
+                         'from allspark.commands import plugins\n'
+                         'with contextlib.redirect_stdout(io.StringIO()):\n'
+                         '    plugins.main([])'),
+    'training start (to the first iteration)': (
+        'import sys, tempfile\n'
+        'from allspark.engine.runner import build_runner, load_config\n'
+        'from mmengine.hooks import Hook\n'
+        'class _First(Exception):\n'
+        '    pass\n'
+        'class _StopAtFirstIteration(Hook):\n'
+        '    def before_train_iter(self, runner, batch_idx, data_batch=None):\n'
+        '        raise _First\n'
+        'cfg = load_config(sys.argv[1])\n'
+        'runner = build_runner(cfg, work_dir=tempfile.mkdtemp())\n'
+        'runner.register_hook(_StopAtFirstIteration(), priority="HIGHEST")\n'
+        'try:\n'
+        '    runner.train()\n'
+        'except _First:\n'
+        '    pass\n'),
+}
+
+
+def startup_times(config: str, repeats: int = 3, eager_plugins: bool = False) -> dict:
+    """CPU seconds (user + system, what the process itself spends; robust to other load) and
+    wall seconds of fresh interpreters: ``import torch``, ``allspark plugins`` and a training
+    start of ``config`` up to its first iteration (model, language model, loaders, hooks).
+    ``eager_plugins``: with every plugin's modules imported at discovery (the old behaviour)."""
+    import subprocess
+
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env.pop('ALLSPARK_EAGER_PLUGINS', None)
+    if eager_plugins:
+        env['ALLSPARK_EAGER_PLUGINS'] = '1'
+    out = {}
+    for name, code in _STARTUP_PROBES.items():
+        cpu, wall = [], []
+        for _ in range(repeats):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, '-c', code, config], env=env,
+                                  capture_output=True, text=True)
+            wall.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode:
+                raise RuntimeError(f'start-up probe {name!r} failed:\n{proc.stderr[-2000:]}')
+            cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        out[name] = dict(cpu_s=summarize(cpu), wall_s=summarize(wall))
+    base = out['import torch']['cpu_s']['median']
+    for name in ('allspark plugins', 'training start (to the first iteration)'):
+        out[name]['cpu_s_above_import_torch'] = out[name]['cpu_s']['median'] - base
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == '--startup':
+        # allspark benchmark --startup CONFIG [--repeats N]: start-up, lazy vs eager plugins
+        config = argv[1] if len(argv) > 1 else 'configs/quickstart.py'
+        repeats = int(argv[argv.index('--repeats') + 1]) if '--repeats' in argv else 3
+        report = {}
+        for label, eager in (('lazy plugins (default)', False), ('eager plugins', True)):
+            report[label] = startup_times(config, repeats, eager_plugins=eager)
+            for name, r in report[label].items():
+                extra = (f", {r['cpu_s_above_import_torch']:+.2f} s above import torch"
+                         if 'cpu_s_above_import_torch' in r else '')
+                print(f"{label:<24} {name:<42} CPU {r['cpu_s']['median']:.2f} s "
+                      f"(wall {r['wall_s']['median']:.2f} s, n={r['cpu_s']['n']}){extra}")
+        if '--out' in argv:
+            with open(argv[argv.index('--out') + 1], 'w') as f:
+                json.dump(dict(config=config, machine=__import__(
+                    'allspark.benchmarking', fromlist=['machine_info']).machine_info(1),
+                    date=time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime()),
+                    startup=report), f, indent=1)
+        return 0
     if argv and argv[0] == '--summarize':
         # allspark benchmark --summarize DIR [DIR ...] [--alt DIR]: the docs' table
         rest = argv[1:]

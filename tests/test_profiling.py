@@ -91,3 +91,25 @@ def test_listing_plugins_imports_no_heavy_module(repo_root):
                          cwd=repo_root, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == '[]', out.stdout
+
+
+def test_env_logging_does_not_import_torchvision(repo_root):
+    """Every Runner logs mmengine's collect_env, which imported torchvision (~3 CPU-s of a
+    training start) just for its version: the version is still logged, torchvision is not
+    imported."""
+    code = ('import sys\n'
+            'from allspark.engine import runner\n'
+            'runner.setup()\n'
+            'import mmengine.runner.runner as mm\n'
+            'env = mm.collect_env()\n'
+            'print(env.get("TorchVision"), "torchvision" in sys.modules)')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         cwd=repo_root, env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    version, imported = out.stdout.split()[-2:]
+    from importlib import metadata
+    try:
+        expected = metadata.version('torchvision')
+    except metadata.PackageNotFoundError:
+        expected = 'None'
+    assert (version, imported) == (expected, 'False')

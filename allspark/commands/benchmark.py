@@ -9,6 +9,7 @@
                                                 inference MACs per sample, counted on the meta
                                                 device: no weights, no memory (``allspark.macs``)
     allspark benchmark --summarize DIR [--alt DIR]  the Markdown table of saved profiles
+    allspark benchmark --startup [CONFIG]       start-up CPU/wall time, lazy vs eager plugins
 """
 from __future__ import annotations
 
@@ -26,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--summarize', action='store_true',
                         help='print the Markdown table of the profiles in the folder(s) '
                              '(--summarize DIR [DIR ...] [--alt DIR_OTHER_PRECISION])')
+    parser.add_argument('--startup', action='store_true',
+                        help='CPU and wall seconds of import torch, allspark plugins and a '
+                             'training start to its first iteration, lazy vs eager plugins '
+                             '(--startup [CONFIG] [--repeats N] [--out FILE.json])')
     parser.add_argument('target', nargs='?', help='benchmark name, or a config')
     parser.add_argument('args', nargs=argparse.REMAINDER,
                         help='arguments passed to the benchmark')
@@ -51,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
         from allspark import macs
 
         return int(macs.main([args.target] + list(args.args)) or 0)
+    if args.target == '--startup' or args.startup:
+        from allspark import profiling
+
+        rest = [a for a in [args.target] + list(args.args) if a and a != '--startup']
+        return int(profiling.main(['--startup'] + rest) or 0)
     if args.summarize:
         from allspark import profiling
 

@@ -37,8 +37,37 @@ from allspark.engine.precision import default_device_type, resolve_loop_precisio
 ALWAYS_HOOKS = ('DatasetStatsHook', 'ReproducibleStateHook', 'TrainingHealthHook')
 
 
+def _collect_env_without_torchvision():
+    """mmengine's ``collect_env`` (logged by every Runner) imports torchvision only to print its
+    version, ~3 CPU-s of a training start here (its ops and models); the version is read from
+    the installed distribution instead, through a stand-in module present for that call only."""
+    import sys
+    import types
+    from importlib import metadata
+
+    from mmengine.utils.dl_utils import collect_env
+
+    if 'torchvision' in sys.modules:
+        return collect_env()
+    try:
+        version = metadata.version('torchvision')
+    except metadata.PackageNotFoundError:
+        return collect_env()  # not installed: collect_env skips it without importing
+    stand_in = types.ModuleType('torchvision')
+    stand_in.__version__ = version
+    sys.modules['torchvision'] = stand_in
+    try:
+        return collect_env()
+    finally:
+        if sys.modules.get('torchvision') is stand_in:
+            del sys.modules['torchvision']
+
+
 def setup() -> None:
     """Process-wide set-up; idempotent."""
+    import mmengine.runner.runner as mm_runner
+
+    mm_runner.collect_env = _collect_env_without_torchvision
     register_safe_globals()
     install_safe_loaders()  # every mmengine torch.load: weights_only=True, errors name the file
     use_atomic_local_backend()
