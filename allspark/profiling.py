@@ -82,9 +82,31 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _register_cpu_attention_flops() -> None:
+    """torch's flop counter has formulas for the CUDA fused attention kernels but not for the
+    CPU one (``_scaled_dot_product_flash_attention_for_cpu`` and its backward), so SDPA on a CPU
+    counted 0 FLOPs; give them the same formulas as the CUDA flash kernel (once per process)."""
+    from torch.utils import flop_counter as fc
+
+    aten = torch.ops.aten
+    fwd = getattr(aten, '_scaled_dot_product_flash_attention_for_cpu', None)
+    bwd = getattr(aten, '_scaled_dot_product_flash_attention_for_cpu_backward', None)
+    if fwd is not None and fwd not in fc.flop_registry:
+        @fc.register_flop_formula(fwd)
+        def _fwd(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+            return fc.sdpa_flop_count(query_shape, key_shape, value_shape)
+    if bwd is not None and bwd not in fc.flop_registry:
+        @fc.register_flop_formula(bwd)
+        def _bwd(grad_out_shape, query_shape, key_shape, value_shape, *args, out_shape=None,
+                 **kwargs) -> int:
+            return fc.sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape,
+                                               value_shape)
+
+
 def count_flops(fn: Callable[[], Any]) -> int:
     from torch.utils.flop_counter import FlopCounterMode
 
+    _register_cpu_attention_flops()
     with FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())

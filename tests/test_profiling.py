@@ -55,6 +55,14 @@ def test_gemm_recorder_and_flop_counter_agree():
     assert s['median'] == 2.0 and s['min'] == 1.0 and s['n'] == 3
 
 
+def test_cpu_fused_attention_is_counted():
+    # torch's counter knows the CUDA fused kernels only; on a CPU SDPA counted 0 FLOPs
+    import torch.nn.functional as F
+    q, k, v = (torch.randn(2, 4, 16, 8) for _ in range(3))
+    eager = profiling.count_flops(lambda: (q @ k.transpose(-1, -2)).softmax(-1) @ v)
+    assert profiling.count_flops(lambda: F.scaled_dot_product_attention(q, k, v)) == eager > 0
+
+
 def test_benchmark_command_and_wrapper_reach_the_profiler(monkeypatch, repo_root):
     seen = []
     monkeypatch.setattr(profiling, 'main', lambda argv=None: seen.append(argv) or 0)
