@@ -94,11 +94,27 @@ def machine_info(threads: Optional[int] = None) -> dict:
         pass
     if info['cuda']:
         info['gpu'] = torch.cuda.get_device_name(0)
+    info['cpu_model'] = _cpu_model()
+    from allspark.engine.precision import bf16_is_fast
+    # whether bfloat16 runs on matrix units here (AVX512-BF16/AMX) or is emulated: it decides
+    # every precision='auto' config and makes bf16 timings incomparable across machines
+    info['bf16_hardware'] = bf16_is_fast('cuda' if info['cuda'] else 'cpu')
     info.update(_git_state())
-    info['summary'] = (f"{info['cpu_count']}-core CPU"
+    info['summary'] = (f"{info['cpu_count']}-core {info['cpu_model']}"
                        + (f", GPU {info['gpu']}" if info['cuda'] else ', no GPU')
                        + f", {info['torch_threads']} torch thread(s)")
     return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
 
 
 def _git_state() -> dict:
