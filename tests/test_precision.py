@@ -145,3 +145,45 @@ def test_prepare_config_resolves_auto_loop_precision(monkeypatch, repo_root):
     assert out.val_cfg['fp16'] is False and out.test_cfg['fp16'] is True
     monkeypatch.setenv('ALLSPARK_BF16', '1')
     assert prepare_config(cfg, work_dir='/tmp/unused').val_cfg['fp16'] is True
+
+
+def test_timm_encoders_follow_the_attention_choice(fast_cpu_bf16):
+    """An AllSpark model switches its timm encoders' attention per call: eager under bfloat16 on
+    a CPU with bf16 units (SDPA's bf16 backward is slow there), SDPA in float32; same output."""
+    import timm
+
+    from allspark.engine.precision import follow_attention_choice
+
+    torch.manual_seed(0)
+    vit = timm.create_model('vit_tiny_patch16_224', pretrained=False, img_size=32,
+                            num_classes=0, depth=2)
+    x = torch.randn(2, 3, 32, 32)
+    follow_attention_choice(vit, 'cpu', torch.float32)
+    blocks = vit._allspark_attention_blocks
+    assert len(blocks) == 2 and all(b.fused_attn for b in blocks)
+    sdpa = vit(x)
+    follow_attention_choice(vit, 'cpu', torch.bfloat16)
+    assert not any(b.fused_attn for b in blocks)
+    torch.testing.assert_close(vit(x), sdpa, rtol=1e-5, atol=1e-5)   # the same function
+
+
+def test_model_forward_switches_encoder_attention(fast_cpu_bf16):
+    from allspark.registry import MODELS
+    from allspark.testing import tiny_language_model_cfg
+
+    model = MODELS.build(dict(
+        type='AllSpark', language_model=tiny_language_model_cfg(),
+        modalities=dict(rgb=dict(encoder=dict(type='TimmTokenEncoder',
+                                              model_name='vit_tiny_patch16_224',
+                                              pretrained=False, img_size=32, in_chans=3),
+                                 bridge=dict(type='PerceiverBridge', num_queries=2, depth=1,
+                                             num_heads=2))),
+        prompts=dict(rgb=['a photo']),
+        head=dict(type='LinearClsHead', num_classes=3)))
+    enc = model.encoders['rgb']
+    x = dict(rgb=torch.randn(2, 3, 32, 32))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        model._encode_tokens('rgb', x['rgb'])
+    assert enc._allspark_fused_attn is False
+    model._encode_tokens('rgb', x['rgb'])
+    assert enc._allspark_fused_attn is True

@@ -33,6 +33,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from allspark.datasets.base import MODALITY_MASK_KEY  # the presence mask
+from allspark.engine.precision import follow_attention_choice
 from allspark.models.checkpointing import enable_encoder_grad_checkpointing
 from allspark.models.protocols import (
     BindsLanguageModel,
@@ -215,6 +216,12 @@ class AllSpark(BaseModel):
 
     def _encode_tokens(self, name: str, x: Any) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         encoder = self.encoders[name]
+        param = next(encoder.parameters(), None)
+        device = param.device if param is not None else torch.device('cpu')
+        dtype = (torch.get_autocast_dtype(device.type)
+                 if device.type in ('cpu', 'cuda') and torch.is_autocast_enabled(device.type)
+                 else torch.float32)
+        follow_attention_choice(encoder, device.type, dtype)  # eager under bf16 on a CPU
         out = encoder(x)
         tokens, pad = out if isinstance(out, tuple) else (out, None)
         if tokens.dim() != 3 or tokens.shape[-1] != encoder.out_dim:
