@@ -29,8 +29,6 @@ kernel (tests/test_macs.py compares the two with the math kernel forced).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from typing import Any, Optional, Sequence
 
 import torch
@@ -251,10 +249,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(format_macs(r), flush=True)
         results.append(r)
     if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=1)
-        print(f'written {args.out}')
+        from allspark.benchmarking import write_json
+        print(f'written {write_json(args.out, results)}')
     return 0
 
 

@@ -12,13 +12,14 @@ the dataset's per-process handle, terrain channels included)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from typing import Optional, Sequence
 
 import numpy as np
+
+from allspark.benchmarking import write_json
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -75,10 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f'heights {r["elevation_m"]} m, slope mean {r["slope_deg_mean"]:.1f} deg '
               f'(p95 {r["slope_deg_p95"]:.1f}), centres inside bounds: {inside}, '
               f'{r["read_ms_per_chip"]} ms/chip')
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, 'w') as f:
-        json.dump(report, f, indent=1)
-    print(f'wrote {args.output}')
+    print(f'wrote {write_json(args.output, report)}')
     return 0
 
 
