@@ -68,6 +68,7 @@ def _allspark(*argv: str, log_file: str) -> None:
     """``allspark ARGV`` in a subprocess (one thread, like every benchmark here)."""
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
     cmd = [sys.executable, '-m', 'allspark.cli', *argv]
+    os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
     with open(log_file, 'w') as f:
         rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
     if rc:
