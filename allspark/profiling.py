@@ -483,11 +483,16 @@ def profile_config(config: str, args) -> dict:
                                              enabled=eval_bf16 and device.type == 'cpu'):
             model.test_step(test_batches[j[0] % len(test_batches)])
         j[0] += 1
-    inf = repeat(infer, device, reps=args.iters, warmup=1)
+    try:
+        inf = repeat(infer, device, reps=args.iters, warmup=1)
+        report['inference'] = dict(seconds=inf, batch_size=batch_size_of(test_batches[0]),
+                                   samples_per_s=batch_size_of(test_batches[0]) / inf['median'],
+                                   precision='bfloat16' if eval_bf16 else 'float32')
+    except RuntimeError as exc:
+        # e.g. a ProtoNet head: it predicts only after prototypes are set (few-shot episodes)
+        report['inference'] = dict(samples_per_s=None, not_applicable=str(exc).splitlines()[0],
+                                   precision='bfloat16' if eval_bf16 else 'float32')
     model.train()
-    report['inference'] = dict(seconds=inf, batch_size=batch_size_of(test_batches[0]),
-                               samples_per_s=batch_size_of(test_batches[0]) / inf['median'],
-                               precision='bfloat16' if eval_bf16 else 'float32')
     report['peak_memory_mb'] = peak_memory_mb(device)
 
     # --- loader vs model
@@ -513,7 +518,7 @@ def format_report(r: dict) -> str:
              f"{ms(ts['hand'])}   overhead x{ts['overhead_ratio']:.3f} "
              f"({'ok' if ts['overhead_ok'] else 'ABOVE'} guard {ts['overhead_guard']})   "
              f"{ts['samples_per_s']:.1f} samples/s",
-             f"inference       {r['inference']['samples_per_s']:.1f} samples/s "
+             f"inference       {_rate(r['inference']['samples_per_s'])} samples/s "
              f"({r['inference']['precision']})   peak memory {r['peak_memory_mb']:.0f} MB"]
     fb = r['forward_backward']
     lim = r.get('matmul_limit') or {}
@@ -568,6 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _rate(value: Optional[float]) -> str:
+    return 'n/a' if value is None else f'{value:.1f}'
+
+
 def _component_shares(fb: dict) -> str:
     groups = {'enc': 0.0, 'bridge': 0.0, 'LM': 0.0, 'head': 0.0, 'rest': 0.0}
     for name, part in fb['components'].items():
@@ -615,7 +624,7 @@ def markdown_summary(folders: Sequence[str], alt_folder: Optional[str] = None) -
         rows.append(
             f"| `{r['config']}` | {r['training_precision']}, {r['batch_size']} | "
             f"{runner['median'] * 1e3:.0f} [{runner['q1'] * 1e3:.0f}-{runner['q3'] * 1e3:.0f}] | "
-            f"{ts['samples_per_s']:.1f} / {r['inference']['samples_per_s']:.1f} | "
+            f"{ts['samples_per_s']:.1f} / {_rate(r['inference']['samples_per_s'])} | "
             f"{r['peak_memory_mb']:.0f} | {_component_shares(fb)}{flag} | "
             f"{fb['gflops']:.1f} ({limits}) | {ts['overhead_ratio']:.3f} | {loader} | {other} |")
     return '\n'.join(rows)
