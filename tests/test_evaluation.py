@@ -68,3 +68,19 @@ def test_wilson_interval_and_baseline_training():
     out = predict_classifier(model, (x, y))
     assert info['train_time_s'] > 0 and out['samples_per_s'] > 0
     assert (out['pred'] == y).mean() > 0.9
+
+
+def test_confusion_png_carries_the_given_title(tmp_path, monkeypatch):
+    """Benchmarks title the picture with the model and the data it ran on (issue 17)."""
+    import matplotlib.axes
+    titles = []
+    original = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, 'set_title',
+                        lambda self, label, *a, **k: titles.append(label) or original(
+                            self, label, *a, **k))
+    title = 'AllSpark, MSTAR 45 deg depression, new scene, seed 2'
+    metric = ClassificationMetric(num_classes=2, confusion_png=str(tmp_path / 'cm.png'),
+                                  confusion_title=title)
+    metric.process(None, [dict(gt_label=0, pred_label=0), dict(gt_label=1, pred_label=0)])
+    metric.compute_metrics(metric.results)
+    assert titles and titles[-1].replace('\n', ' ') == title

@@ -4,6 +4,7 @@ Also keeps the confusion matrix and, with ``confusion_png``, draws it."""
 from __future__ import annotations
 
 import os
+import textwrap
 from typing import Optional, Sequence
 
 import numpy as np
@@ -50,7 +51,9 @@ def save_confusion_png(cm: np.ndarray, classes: Sequence[str], path: str, title:
                 if cm[i, j]:
                     ax.text(j, i, cm[i, j], ha='center', va='center', fontsize=6,
                             color='white' if norm[i, j] > 0.5 else 'black')
-    ax.set_title(title or 'confusion matrix (row-normalised colour, counts)')
+    # long titles (model, dataset, condition, seed) wrap to the figure instead of being cut off
+    ax.set_title(textwrap.fill(title or 'confusion matrix (row-normalised colour, counts)',
+                               width=int(9 * fig.get_figwidth())), fontsize=9)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -63,14 +66,17 @@ class ClassificationMetric(BaseMetric):
         num_classes: number of classes (the confusion matrix's size).
         classes: class names for the picture (default: indices).
         confusion_png: where to draw the confusion matrix (optional).
+        confusion_title: its title, e.g. the model and the data it ran on (default: a generic
+            one).
     """
 
     default_prefix = ''
 
     def __init__(self, num_classes: int, classes: Optional[Sequence[str]] = None,
-                 confusion_png: Optional[str] = None, **kwargs):
+                 confusion_png: Optional[str] = None, confusion_title: str = '', **kwargs):
         super().__init__(**kwargs)
         self.num_classes, self.classes, self.confusion_png = num_classes, classes, confusion_png
+        self.confusion_title = confusion_title
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for s in data_samples:
@@ -84,5 +90,5 @@ class ClassificationMetric(BaseMetric):
         cm = confusion_matrix(gt[keep], pred[keep], self.num_classes)
         if self.confusion_png:
             save_confusion_png(cm, self.classes or [str(i) for i in range(self.num_classes)],
-                               self.confusion_png)
+                               self.confusion_png, title=self.confusion_title)
         return classification_scores(cm)

@@ -65,7 +65,8 @@ def run_allspark(args, seed: int, work_dir: str) -> dict:
                                   else args.epochs, smoke=args.smoke,
                                   cfg_options=args.cfg_options)
     cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
-        work_dir, 'allspark_confusion.png'))
+        work_dir, 'allspark_confusion.png'),
+        confusion_title=f'AllSpark, EuroSAT ({args.data_root}), seed {seed}')
     run = train_and_test(cfg, work_dir)
     gt, pred, seconds = predict_test_labels(run['runner'])
     k = int(cfg.model.head.num_classes)

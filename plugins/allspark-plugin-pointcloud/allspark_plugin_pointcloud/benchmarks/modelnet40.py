@@ -65,6 +65,7 @@ def run_allspark(args, seed: int, work_dir: str, png: str) -> dict:
                                   else args.epochs, smoke=args.smoke,
                                   cfg_options=args.cfg_options)
     cfg.test_evaluator.confusion_png = png
+    cfg.test_evaluator.confusion_title = f'AllSpark, ModelNet40 ({args.data_root}), seed {seed}'
     run = train_and_test(cfg, work_dir)
     runner, metrics = run['runner'], run['metrics']
     with Timer() as warm:  # the grouping cache is warm now

@@ -105,7 +105,8 @@ def run_allspark(args, seed: int, classes, classes_all, work_dir: str) -> dict:
                                   else args.epochs, smoke=args.smoke, cfg_options=options,
                                   dataset_kwargs=kwargs)
     cfg.test_evaluator = dict(cfg.test_evaluator, confusion_png=os.path.join(
-        work_dir, 'allspark_confusion.png'))
+        work_dir, 'allspark_confusion.png'),
+        confusion_title=f'AllSpark, UC Merced ({args.data_root}), seed {seed}')
     run = train_and_test(cfg, work_dir)
     gt, pred, seconds = predict_test_labels(run['runner'])
     k = max(len(classes_all), int(cfg.model.head.num_classes))

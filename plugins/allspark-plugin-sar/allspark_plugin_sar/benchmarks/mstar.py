@@ -124,6 +124,7 @@ def run_allspark(args, cond_name: str, cond: dict, seed: int, work_dir: str) -> 
     _dataset_overrides(cfg, cond)
     png = os.path.join(args.out, f'confusion_{cond_name}_allspark_seed{seed}.png')
     cfg.test_evaluator.confusion_png = png
+    cfg.test_evaluator.confusion_title = f'AllSpark, {cond["label"]}, seed {seed}'
     log(f'{cond["label"]}: AllSpark seed {seed}, {cfg.train_cfg.max_epochs} epochs')
     run = train_and_test(cfg, work_dir)
     runner, metrics = run['runner'], run['metrics']
