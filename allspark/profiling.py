@@ -637,6 +637,22 @@ _STARTUP_PROBES = {
                          'from allspark.commands import plugins\n'
                          'with contextlib.redirect_stdout(io.StringIO()):\n'
                          '    plugins.main([])'),
+    # what a hand-written script with the same model pays: the config's model (language model
+    # included) and its first training batch, no Runner, hooks, logging or work directory
+    'model and first batch, hand-written (no Runner)': (
+        'import sys\n'
+        'import torch\n'
+        'from allspark import plugins\n'
+        'from allspark.config import load_config\n'
+        'from allspark.datasets import allspark_collate\n'
+        'from allspark.registry import DATASETS, MODELS\n'
+        'plugins.load_plugins()\n'
+        'cfg = load_config(sys.argv[1])\n'
+        'model = MODELS.build(cfg.model).train()\n'
+        'loader = torch.utils.data.DataLoader(\n'
+        '    DATASETS.build(cfg.train_dataloader.dataset), shuffle=True,\n'
+        '    batch_size=cfg.train_dataloader.batch_size, collate_fn=allspark_collate)\n'
+        'batch = next(iter(loader))\n'),
     'training start (to the first iteration)': (
         'import sys, tempfile\n'
         'from allspark.engine.runner import build_runner, load_config\n'
@@ -682,8 +698,15 @@ def startup_times(config: str, repeats: int = 3, eager_plugins: bool = False) ->
             cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         out[name] = dict(cpu_s=summarize(cpu), wall_s=summarize(wall))
     base = out['import torch']['cpu_s']['median']
-    for name in ('allspark plugins', 'training start (to the first iteration)'):
+    for name in ('allspark plugins', 'model and first batch, hand-written (no Runner)',
+                 'training start (to the first iteration)'):
         out[name]['cpu_s_above_import_torch'] = out[name]['cpu_s']['median'] - base
+    # the framework's own share of a training start: what the Runner path adds to the same
+    # model and batch built by hand (the rest is the model's libraries and weights)
+    start = out['training start (to the first iteration)']
+    start['framework_cpu_s_above_hand_written'] = (
+        start['cpu_s']['median']
+        - out['model and first batch, hand-written (no Runner)']['cpu_s']['median'])
     return out
 
 
@@ -699,6 +722,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for name, r in report[label].items():
                 extra = (f", {r['cpu_s_above_import_torch']:+.2f} s above import torch"
                          if 'cpu_s_above_import_torch' in r else '')
+                if 'framework_cpu_s_above_hand_written' in r:
+                    extra += (f", {r['framework_cpu_s_above_hand_written']:+.2f} s above the "
+                              'hand-written start')
                 print(f"{label:<24} {name:<42} CPU {r['cpu_s']['median']:.2f} s "
                       f"(wall {r['wall_s']['median']:.2f} s, n={r['cpu_s']['n']}){extra}")
         if '--out' in argv:

@@ -121,3 +121,27 @@ def test_env_logging_does_not_import_torchvision(repo_root):
     except metadata.PackageNotFoundError:
         expected = 'None'
     assert (version, imported) == (expected, 'False')
+
+
+def test_startup_probes_separate_the_framework_from_the_model(tmp_path, repo_root, tiny_lm_dir):
+    """``allspark benchmark --startup``: every probe runs in a fresh interpreter, and the Runner
+    path's share is reported against the same model and batch built by hand."""
+    cfg = tmp_path / 'tiny_quickstart.py'
+    cfg.write_text(
+        f"_base_ = [{os.path.join(repo_root, 'configs', 'quickstart.py')!r}]\n"
+        f"model = dict(language_model=dict(name_or_path={tiny_lm_dir!r}))\n"
+        "train_dataloader = dict(batch_size=4, dataset=dict(num_samples=8))\n"
+        "val_dataloader = dict(dataset=dict(num_samples=8))\n"
+        "test_dataloader = val_dataloader\n")
+    out = profiling.startup_times(str(cfg), repeats=1)
+    assert set(out) == {'import torch', 'allspark plugins',
+                        'model and first batch, hand-written (no Runner)',
+                        'training start (to the first iteration)'}
+    for probe in out.values():
+        assert probe['cpu_s']['median'] > 0 and probe['wall_s']['n'] == 1
+    start = out['training start (to the first iteration)']
+    hand = out['model and first batch, hand-written (no Runner)']
+    assert start['framework_cpu_s_above_hand_written'] == pytest.approx(
+        start['cpu_s']['median'] - hand['cpu_s']['median'])
+    # both builds import torch and the language model's libraries
+    assert hand['cpu_s_above_import_torch'] > 0

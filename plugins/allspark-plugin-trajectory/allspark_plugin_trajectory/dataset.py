@@ -15,6 +15,10 @@ Each sample, in a local frame centred on the last observed position::
     trajectory = dict(obs (T_obs, 2), nbr (N, T_obs, 2), nbr_pad (N,) True = no neighbour)
     gt_seq     (T_pred, 2)   future positions
     origin (2,), rot (2, 2)  world = local @ inv(rot) + origin (transforms keep this up to date)
+    seq_prior_linear (T_pred, 2)   with ``linear_prior=True``: the forecast of a rotation-
+                             equivariant linear regression fitted on the fold's ``train/`` windows
+                             (``EquivariantTrajectoryRegressor``), for ``SequenceRegHead(
+                             prior_key='seq_prior_linear')``; transforms map it with the track
 
 Neighbours are the other pedestrians annotated on the last observed frame, nearest first (at most
 ``max_neighbors``); a neighbour missing on an earlier observed frame takes its nearest annotated
@@ -40,6 +44,7 @@ from allspark.datasets.validation import PHYSICAL_RANGES, check_path, decode_tex
 from allspark.registry import DATASETS
 
 COLUMNS = ('frame_id', 'ped_id', 'x', 'y')
+_LINEAR_PRIOR_CACHE: dict = {}  # training folder and window settings -> coefficients
 
 
 def read_trajectory_file(path: str) -> np.ndarray:
@@ -108,16 +113,47 @@ class ETHUCYDataset(BaseDataset):
             its frames (1: every pedestrian window; 2: Social-GAN's filter, approximately).
         frame_step: annotation step; ``None`` infers it per file.
         subsample: keep every ``subsample``-th window (a cheaper validation set).
+        linear_prior: add ``seq_prior_linear`` to every sample, from a regression fitted on the
+            windows of ``<data_root>/train`` only (the same fit for every split; never on the
+            split being read unless it is ``train``).
+        linear_prior_ridge: its ridge.
     """
 
     MODALITIES = ('trajectory',)
 
     def __init__(self, data_root: str = '', split: str = 'train', obs_len: int = 8,
                  pred_len: int = 12, max_neighbors: int = 8, min_peds: int = 1,
-                 frame_step: Optional[float] = None, subsample: int = 1, **kwargs):
+                 frame_step: Optional[float] = None, subsample: int = 1,
+                 linear_prior: bool = False, linear_prior_ridge: float = 1e-3, **kwargs):
         self.obs_len, self.pred_len, self.subsample = obs_len, pred_len, max(1, int(subsample))
         self.max_neighbors, self.min_peds, self.frame_step = max_neighbors, min_peds, frame_step
         super().__init__(data_root=data_root, split=split, **kwargs)
+        self.linear_prior_coef = (self._fit_linear_prior(linear_prior_ridge) if linear_prior
+                                  else None)
+
+    def _fit_linear_prior(self, ridge: float) -> np.ndarray:
+        """``C (T_pred, T_obs)`` of the equivariant regression on the ``train/`` windows (every
+        window, unsubsampled), cached per training folder and window settings."""
+        from .baselines import EquivariantTrajectoryRegressor
+
+        folder = os.path.abspath(os.path.join(self.data_root, 'train'))
+        files = sorted(glob.glob(os.path.join(folder, '*.txt')))
+        key = (tuple((f, os.path.getmtime(f)) for f in files), self.obs_len, self.pred_len,
+               self.min_peds, self.frame_step, float(ridge))
+        if key not in _LINEAR_PRIOR_CACHE:
+            train = self if self.split == 'train' and self.subsample == 1 else ETHUCYDataset(
+                data_root=self.data_root, split='train', obs_len=self.obs_len,
+                pred_len=self.pred_len, max_neighbors=0, min_peds=self.min_peds,
+                frame_step=self.frame_step, pipeline=[])
+            obs, gt = [], []
+            for i in range(len(train)):
+                s = train.get_sample(i)
+                obs.append(s['trajectory']['obs'])
+                gt.append(s['gt_seq'])
+            fit = EquivariantTrajectoryRegressor(ridge).fit(
+                np.stack(obs).astype(np.float64), np.stack(gt).astype(np.float64))
+            _LINEAR_PRIOR_CACHE[key] = fit.coef.astype(np.float32)
+        return _LINEAR_PRIOR_CACHE[key]
 
     # ------------------------------------------------------------------ listing
     def load_samples(self) -> list[dict]:
@@ -197,10 +233,13 @@ class ETHUCYDataset(BaseDataset):
         origin = window[self.obs_len - 1].copy()
         local = (window - origin).astype(np.float32)
         nbr, pad = self._neighbors(scene, rec['ped_id'], frames[i:i + self.obs_len], origin)
-        return dict(trajectory=dict(obs=local[:self.obs_len], nbr=nbr, nbr_pad=pad),
-                    gt_seq=local[self.obs_len:], origin=origin.astype(np.float32),
-                    rot=np.eye(2, dtype=np.float32), scene=rec['scene'],
-                    ped_id=rec['ped_id'], frame=rec['frame'])
+        sample = dict(trajectory=dict(obs=local[:self.obs_len], nbr=nbr, nbr_pad=pad),
+                      gt_seq=local[self.obs_len:], origin=origin.astype(np.float32),
+                      rot=np.eye(2, dtype=np.float32), scene=rec['scene'],
+                      ped_id=rec['ped_id'], frame=rec['frame'])
+        if getattr(self, 'linear_prior_coef', None) is not None:
+            sample['seq_prior_linear'] = self.linear_prior_coef @ local[:self.obs_len]
+        return sample
 
     def stats(self) -> dict:
         """Target statistics of the training windows (one shared std for x and y)."""

@@ -13,16 +13,20 @@ import numpy as np
 
 from allspark.registry import TRANSFORMS
 
+# forecasts in the local frame that move with the track (ETHUCYDataset(linear_prior=True))
+LOCAL_FORECASTS = ('gt_seq', 'seq_prior_linear')
+
 
 def apply_linear(sample: dict, a: np.ndarray) -> dict:
-    """``local @ a`` for ``obs``, ``nbr`` and ``gt_seq``; ``rot @ a``."""
+    """``local @ a`` for ``obs``, ``nbr``, ``gt_seq`` and ``seq_prior_linear``; ``rot @ a``."""
     a = a.astype(np.float32)
     traj = dict(sample['trajectory'])
     traj['obs'] = traj['obs'] @ a
     traj['nbr'] = traj['nbr'] @ a
     sample['trajectory'] = traj
-    if 'gt_seq' in sample:
-        sample['gt_seq'] = sample['gt_seq'] @ a
+    for key in LOCAL_FORECASTS:
+        if key in sample:
+            sample[key] = sample[key] @ a
     sample['rot'] = sample.get('rot', np.eye(2, dtype=np.float32)) @ a
     return sample
 

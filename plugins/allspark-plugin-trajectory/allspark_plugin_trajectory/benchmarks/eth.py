@@ -6,13 +6,15 @@
 
 For every fold (a folder ``<data-root>/<fold>/{train,val,test}`` of ETH-UCY text files; default:
 every fold present) the baselines (constant velocity; linear regression fitted on the fold's
-training windows) are fitted once, and for every training seed the K = 20 config (best-of-20
-and hypothesis-0 ADE/FDE) and the K = 1 config are trained through ``build_runner`` and tested
-once on the fold's test scenes.  A single-prediction baseline's hypothesis-0 score is its only
-score, so ``ade_k1`` = ``ade`` for the baselines.  Writes ``eth_benchmark.json`` (per fold: every
-run, mean / std / 95 % t interval over seeds, the verdict of AllSpark's *mean* against the
-strongest baseline on ADE, FDE, ADE K=1, FDE K=1; the mean over folds) and, per fold,
-``tracks_<fold>.png`` (a few test pedestrians of the first seed, titled with the fold).
+training windows, and its rotation-equivariant form, the prior of
+``trajectory::eth_linear_prior.py``) are fitted once, and for every training seed the K = 20
+config (best-of-20 and hypothesis-0 ADE/FDE) and the K = 1 config are trained through
+``build_runner`` and tested once on the fold's test scenes. A single-prediction baseline's
+hypothesis-0 score is its only score, so ``ade_k1`` = ``ade`` for the baselines. Writes
+``eth_benchmark.json`` (per fold: every run, mean / std / 95 % t interval over seeds, the
+verdict of AllSpark's *mean* against the strongest baseline on ADE, FDE, ADE K=1, FDE K=1; the
+mean over folds) and, per fold, ``tracks_<fold>.png`` (a few test pedestrians of the first seed,
+titled with the fold).
 
 Settings are the configs' (fixed beforehand) unless ``--select KEY=V1,V2 ...`` is given: then,
 per fold, every combination is trained (first seed) and scored on the fold's ``val/`` scenes,
@@ -118,6 +120,7 @@ def run_baselines(fold_root: str, config: str, cfg_options: Optional[dict] = Non
     rotation), scored on its test windows."""
     from allspark.registry import DATASETS
     from allspark_plugin_trajectory.baselines import (
+        EquivariantTrajectoryRegressor,
         LinearTrajectoryRegressor,
         constant_velocity,
         windows,
@@ -149,6 +152,14 @@ def run_baselines(fold_root: str, config: str, cfg_options: Optional[dict] = Non
     results['linear_regression'] = dict(**trajectory_scores(lp, gt_te),
                                         train_wall_s=t_fit.seconds,
                                         infer_samples_per_s=throughput(len(obs_te), t.seconds))
+    # the prior of trajectory::eth_linear_prior.py on its own (x and y share the weights)
+    with Timer() as t_fit:
+        eq = EquivariantTrajectoryRegressor().fit(obs_tr, gt_tr)
+    with Timer() as t:
+        ep = eq.predict(obs_te)
+    results['linear_regression_equivariant'] = dict(
+        **trajectory_scores(ep, gt_te), train_wall_s=t_fit.seconds,
+        infer_samples_per_s=throughput(len(obs_te), t.seconds))
     return results, cv, info
 
 
@@ -209,8 +220,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       '(splits.<fold>.selection); the rest ' if grid else '')
             + 'the configs\' settings, fixed beforehand (chosen in earlier sessions on '
               'the ETH fold, see docs/results/trajectory.md)',
-            baselines='no settings (constant velocity); linear regression: least squares with '
-                      'a fixed ridge of 1e-3, fitted on the fold\'s training windows only'))
+            baselines='no settings (constant velocity); linear regression and its '
+                      'equivariant form: least squares with a fixed ridge of 1e-3, fitted on '
+                      'the fold\'s training windows only'))
     for fold in folds:
         fold_root = os.path.join(args.data_root, fold)
         label = f'ETH-UCY {fold}'
