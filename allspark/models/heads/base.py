@@ -19,6 +19,7 @@ With ``fusion='separate'`` there is one such dict per modality: ``{modality: fea
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -112,6 +113,8 @@ def stack_field(data_samples: list[dict], key: str, device, dtype=None) -> torch
         raise KeyError(f'data sample has no {key!r} field (has {sorted(data_samples[0])})') from exc
     if isinstance(values[0], torch.Tensor):
         out = torch.stack(values)
+    elif isinstance(values[0], np.ndarray):  # one array, not a list of them (much faster)
+        out = torch.from_numpy(np.stack(values))
     else:
         out = torch.as_tensor(values)
     return out.to(device=device, dtype=dtype) if dtype else out.to(device)

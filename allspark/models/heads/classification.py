@@ -21,14 +21,22 @@ class LinearClsHead(BaseHead):
 
     Mixed batches (``Mixup``): the loss is ``lam * CE(gt_label) + (1 - lam) * CE(mix_gt_label)``;
     the logged ``acc`` counts the first label.
+
+    ``soft_label_key``: data samples may carry a target distribution ``(num_classes,)`` under
+    that key (e.g. ``gt_soft``, a hyperspectral pixel's abundances); the loss is then the cross-
+    entropy to it (label smoothing mixes it with the uniform distribution), while ``gt_label``
+    (its argmax) stays the label that predictions and accuracy are scored on.  Why: where a
+    label is the argmax of near-tied fractions, a hard target asks for a certainty the data do
+    not have.
     """
 
     supports_mixup = True
 
     def __init__(self, in_dim: int, num_classes: int, source: str = 'bridged',
-                 dropout: float = 0.0, label_smoothing: float = 0.0, norm: str = 'none'):
+                 dropout: float = 0.0, label_smoothing: float = 0.0, norm: str = 'none',
+                 soft_label_key: str | None = None):
         super().__init__(in_dim, source, norm)
-        self.num_classes = num_classes
+        self.num_classes, self.soft_label_key = num_classes, soft_label_key
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_dim, num_classes)
         self.label_smoothing = label_smoothing
@@ -42,6 +50,21 @@ class LinearClsHead(BaseHead):
         if target.numel() and int(target.max()) >= self.num_classes:
             raise ValueError(f'LinearClsHead: gt_label {int(target.max())} >= num_classes '
                              f'{self.num_classes}')
+        if self.soft_label_key is not None and self.soft_label_key in data_samples[0]:
+            if 'mix_lam' in data_samples[0]:
+                raise ValueError(f'LinearClsHead: soft labels ({self.soft_label_key!r}) and '
+                                 f'Mixup in one batch are not supported; use one of them')
+            soft = stack_field(data_samples, self.soft_label_key, logits.device, torch.float32)
+            if soft.shape != logits.shape:
+                raise ValueError(f'LinearClsHead: {self.soft_label_key} has shape '
+                                 f'{tuple(soft.shape)}, expected {tuple(logits.shape)} '
+                                 f'(one fraction per class)')
+            soft = soft / soft.sum(-1, keepdim=True).clamp_min(1e-12)
+            if self.label_smoothing:
+                soft = (1 - self.label_smoothing) * soft + self.label_smoothing / self.num_classes
+            loss = -(soft * logits.log_softmax(-1)).sum(-1).mean()
+            acc = (logits.argmax(-1) == target).float()[target >= 0].mean()
+            return dict(loss_cls=loss, acc=acc.detach())
         loss = self._ce(logits, target)
         if 'mix_lam' in data_samples[0]:
             lam = float(data_samples[0]['mix_lam'])

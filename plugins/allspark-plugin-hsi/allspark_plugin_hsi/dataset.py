@@ -376,6 +376,9 @@ class HSIPixelDataset(BaseDataset):
         min_purity: abundances: a pixel whose largest fraction is below this is unlabelled.
         ignore_index: label maps: the value of unlabelled pixels (``None``: none; default 0,
             or what an ENVI header's ``Unclassified`` class says).
+        soft_labels: abundances only: every sample also carries ``gt_soft (K,)``, its fractions
+            normalised to sum 1 (for ``LinearClsHead(soft_label_key='gt_soft')``); ``gt_label``
+            stays their argmax.
     """
 
     MODALITIES = ('hsi',)
@@ -388,7 +391,9 @@ class HSIPixelDataset(BaseDataset):
                  nodata_policy: str = 'exclude', nodata_value: Optional[float] = None,
                  rows: Optional[int] = None, cols: Optional[int] = None,
                  pixel_order: str = 'F', gt_type: str = 'auto', min_purity: float = 0.0,
-                 ignore_index: Optional[int] = 0, **kwargs):
+                 ignore_index: Optional[int] = 0, soft_labels: bool = False, **kwargs):
+        self.soft_labels = soft_labels
+        self._fractions = None
         if pixel_order not in ('F', 'C'):
             raise ValueError(f"HSIPixelDataset: pixel_order must be 'F' or 'C', got "
                              f'{pixel_order!r}')
@@ -437,11 +442,19 @@ class HSIPixelDataset(BaseDataset):
             frac = np.nan_to_num(gt.astype(np.float64), nan=0.0)
             purity = frac.max(2)
             gt = frac.argmax(2).astype(np.int64)
+            if self.soft_labels:
+                total = frac.sum(2, keepdims=True)
+                one_hot = np.eye(frac.shape[2])[gt]  # an all-zero pixel: its argmax
+                self._fractions = np.where(total > 0, frac / np.maximum(total, 1e-12),
+                                           one_hot).astype(np.float32)
             labelled = purity >= self.min_purity
             all_values = list(range(frac.shape[2]))  # every fraction is a class, 0 included
             gt_note = (f'{gt_layout}, argmax with min_purity={self.min_purity}: '
                        f'{int((~labelled).sum())} mixed pixel(s) left out')
         else:
+            if self.soft_labels:
+                raise DataError(f'{self.gt_path}: soft_labels=True needs per-pixel abundances '
+                                f'(K fractions per pixel); the file holds {gt_layout}')
             gt = np.nan_to_num(gt.astype(np.float64), nan=-1 if ignore is None else ignore)
             # 1.5 or 2**40 is a corrupt map, not a class: refuse it instead of truncating
             gt = check_integer_labels(gt, self.gt_path, gt_layout.split(':')[0],
@@ -557,8 +570,19 @@ class HSIPixelDataset(BaseDataset):
 
     def get_sample(self, index: int) -> dict:
         r, c = self.samples[index]
-        return {'hsi': self._cube[r, c].copy(), 'gt_label': int(self._label_map[r, c]),
-                'pixel': np.array([r, c], dtype=np.int64)}
+        sample = {'hsi': self._cube[r, c].copy(), 'gt_label': int(self._label_map[r, c]),
+                  'pixel': np.array([r, c], dtype=np.int64)}
+        if self._fractions is not None:
+            sample['gt_soft'] = self._fractions[r, c].copy()
+        return sample
+
+    def fractions(self) -> np.ndarray:
+        """``(N, K)`` abundances of this split's pixels, in sample order (``soft_labels``)."""
+        if self._fractions is None:
+            raise ValueError('HSIPixelDataset.fractions: build the dataset with '
+                             'soft_labels=True from abundance ground truth')
+        idx = np.asarray(self.samples, dtype=np.int64).reshape(-1, 2)
+        return self._fractions[idx[:, 0], idx[:, 1]]
 
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``(spectra (N, bands), labels (N,))`` of this split (for the classic baselines)."""

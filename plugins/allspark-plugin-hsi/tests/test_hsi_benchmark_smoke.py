@@ -57,3 +57,42 @@ def test_hsi_benchmark_labels_scenes_and_fractions(tmp_path):
         assert os.path.getsize(split['runs']['allspark'][0]['map_png']) > 1000
         assert name in os.path.basename(svm['map_png'])
         assert split['verdict']['accuracy']['strongest_baseline'] == 'rbf_svm'
+
+
+def write_samson_scene(folder: str, rows: int = 16, cols: int = 16, seed: int = 0) -> str:
+    """Samson's layout and names: ``samson_1.mat`` (``V`` 156 bands x pixels, ``nRow``/``nCol``)
+    and ``GroundTruth/end3.mat`` (abundances ``A`` 3 x pixels, names in ``cood``); abundances
+    vary smoothly across the scene, so many pixels are mixed."""
+    rng = np.random.default_rng(seed)
+    bands = 156
+    ends = np.stack([np.linspace(0.1, 0.9, bands), np.linspace(0.9, 0.1, bands),
+                     0.5 + 0.4 * np.sin(np.linspace(0, 6, bands))])
+    u, v = np.meshgrid(np.linspace(0, 1, cols), np.linspace(0, 1, rows))
+    ab = np.stack([u, (1 - u) * v, (1 - u) * (1 - v)], -1) + 1e-3
+    ab /= ab.sum(-1, keepdims=True)
+    cube = ab @ ends + rng.normal(0, 0.005, (rows, cols, bands))
+    pix = rows * cols
+    os.makedirs(os.path.join(folder, 'GroundTruth'), exist_ok=True)
+    scipy.io.savemat(os.path.join(folder, 'samson_1.mat'), {
+        'V': cube.reshape(pix, bands, order='F').T, 'nRow': np.uint8(rows),
+        'nCol': np.uint8(cols), 'nBand': np.uint8(bands)})
+    names = np.array([[np.array([n])] for n in ('1-rock', '2-Tree', '3-water')], dtype=object)
+    scipy.io.savemat(os.path.join(folder, 'GroundTruth', 'end3.mat'), {
+        'A': ab.reshape(pix, 3, order='F').T, 'M': ends.T, 'cood': names})
+    return folder
+
+
+def test_soft_label_config_gets_the_baseline_with_the_same_fractions(tmp_path):
+    root = tmp_path / 'hsi'
+    write_samson_scene(str(root / 'samson'))
+    out = tmp_path / 'out'
+    assert hsi.main(['--data-root', str(root), '--scenes', 'samson', '--config',
+                     'samson=hsi::samson_soft.py', '--train-ratios', '0.5', '--seeds', '0',
+                     '--smoke', '--svm-c', '1', '100', '--out', str(out)]) == 0
+    split = json.loads((out / 'hsi_benchmark.json').read_text())['splits']['samson']
+    ridge = split['runs']['rbf_kernel_ridge_fractions'][0]
+    assert ridge['total'] == split['test_pixels'] and ridge['accuracy'] > 80
+    assert split['kernel_ridge_selection']['alpha'] in (1e-3, 1e-2, 1e-1, 1.0)
+    assert split['runs']['allspark'][0]['total'] == split['test_pixels']
+    assert split['verdict']['accuracy']['strongest_baseline'] in ('rbf_svm',
+                                                                   'rbf_kernel_ridge_fractions')
