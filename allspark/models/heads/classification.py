@@ -63,9 +63,8 @@ class LinearClsHead(BaseHead):
             if self.label_smoothing:
                 soft = (1 - self.label_smoothing) * soft + self.label_smoothing / self.num_classes
             loss = -(soft * logits.log_softmax(-1)).sum(-1).mean()
-            acc = (logits.argmax(-1) == target).float()[target >= 0].mean()
-            return dict(loss_cls=loss, acc=acc.detach())
-        loss = self._ce(logits, target)
+        else:
+            loss = self._ce(logits, target)
         if 'mix_lam' in data_samples[0]:
             lam = float(data_samples[0]['mix_lam'])
             partner = stack_field(data_samples, 'mix_gt_label', logits.device, torch.long)

@@ -127,31 +127,27 @@ class ETHUCYDataset(BaseDataset):
                  linear_prior: bool = False, linear_prior_ridge: float = 1e-3, **kwargs):
         self.obs_len, self.pred_len, self.subsample = obs_len, pred_len, max(1, int(subsample))
         self.max_neighbors, self.min_peds, self.frame_step = max_neighbors, min_peds, frame_step
+        self.linear_prior_coef = None
         super().__init__(data_root=data_root, split=split, **kwargs)
-        self.linear_prior_coef = (self._fit_linear_prior(linear_prior_ridge) if linear_prior
-                                  else None)
+        if linear_prior:
+            self.linear_prior_coef = self._fit_linear_prior(linear_prior_ridge)
 
     def _fit_linear_prior(self, ridge: float) -> np.ndarray:
         """``C (T_pred, T_obs)`` of the equivariant regression on the ``train/`` windows (every
         window, unsubsampled), cached per training folder and window settings."""
-        from .baselines import EquivariantTrajectoryRegressor
+        from .baselines import EquivariantTrajectoryRegressor, windows
 
         folder = os.path.abspath(os.path.join(self.data_root, 'train'))
         files = sorted(glob.glob(os.path.join(folder, '*.txt')))
         key = (tuple((f, os.path.getmtime(f)) for f in files), self.obs_len, self.pred_len,
                self.min_peds, self.frame_step, float(ridge))
         if key not in _LINEAR_PRIOR_CACHE:
-            train = self if self.split == 'train' and self.subsample == 1 else ETHUCYDataset(
-                data_root=self.data_root, split='train', obs_len=self.obs_len,
-                pred_len=self.pred_len, max_neighbors=0, min_peds=self.min_peds,
-                frame_step=self.frame_step, pipeline=[])
-            obs, gt = [], []
-            for i in range(len(train)):
-                s = train.get_sample(i)
-                obs.append(s['trajectory']['obs'])
-                gt.append(s['gt_seq'])
-            fit = EquivariantTrajectoryRegressor(ridge).fit(
-                np.stack(obs).astype(np.float64), np.stack(gt).astype(np.float64))
+            # neighbours are not needed for the fit: a neighbour-free read is the cheap one
+            train = ETHUCYDataset(data_root=self.data_root, split='train', obs_len=self.obs_len,
+                                  pred_len=self.pred_len, max_neighbors=0,
+                                  min_peds=self.min_peds, frame_step=self.frame_step,
+                                  pipeline=[])
+            fit = EquivariantTrajectoryRegressor(ridge).fit(*windows(train))
             _LINEAR_PRIOR_CACHE[key] = fit.coef.astype(np.float32)
         return _LINEAR_PRIOR_CACHE[key]
 
@@ -237,7 +233,7 @@ class ETHUCYDataset(BaseDataset):
                       gt_seq=local[self.obs_len:], origin=origin.astype(np.float32),
                       rot=np.eye(2, dtype=np.float32), scene=rec['scene'],
                       ped_id=rec['ped_id'], frame=rec['frame'])
-        if getattr(self, 'linear_prior_coef', None) is not None:
+        if self.linear_prior_coef is not None:
             sample['seq_prior_linear'] = self.linear_prior_coef @ local[:self.obs_len]
         return sample
 

@@ -313,7 +313,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             report.split(name, label, svm_selection=svm_sel)
             log(f'{label} RBF SVM: OA {svm["accuracy"]:.2f}% ({svm["errors"]} errors, '
                 f'C={svm["C"]})')
-            if getattr(train_set, '_fractions', None) is not None:
+            if getattr(train_set, 'soft_labels', False):
                 ridge, ridge_sel = run_kernel_ridge_on_fractions(train_set, test_set)
                 report.add(name, 'rbf_kernel_ridge_fractions', ridge)
                 report.split(name, label, kernel_ridge_selection=ridge_sel)

@@ -4,7 +4,7 @@
 # near-tied fractions is a coin flip (docs/results/hsi.md, session 6). Training on the fractions
 # (soft-target cross-entropy, LinearClsHead(soft_label_key='gt_soft')) tells the model how mixed
 # each training pixel is; predictions and scores stay the argmax label. The benchmark's
-# "kernel ridge on the abundances" baseline gets the same fractions (--more-baselines).
+# baseline "RBF kernel ridge on the fractions" gets the same targets (added for such configs).
 # Chosen against hsi::samson.py on held-out training pixels only:
 #   allspark benchmark hsi --scenes samson --config samson=hsi::samson_soft.py --seeds 0 --holdout 0.25 --fold 0
 _base_ = ['./samson.py']
