@@ -186,6 +186,53 @@ class HandLoop:
         self.optimizer.step()
 
 
+def compare_precisions(model, optimizer, batches: Sequence, test_batches: Sequence,
+                       device: torch.device, max_norm: Optional[float], rounds: int,
+                       iters: int) -> dict:
+    """float32 vs bfloat16 autocast (float32 master weights) on the *same* model, optimizer and
+    batches, interleaved A B A B in one process, so that a drift in the machine's load hits both
+    precisions alike (separate runs on a shared machine moved by -37 % to +49 %).  Hand-loop
+    training steps, and ``test_step`` when ``test_batches`` are given.  The attention
+    implementation follows the dtype per call, as in training (``allspark.engine.precision``).
+    The weights keep training between the timed steps: the figures are speeds, not accuracy."""
+    loops = {'float32': HandLoop(model, optimizer, False, device, max_norm),
+             'bfloat16': HandLoop(model, optimizer, True, device, max_norm)}
+
+    def infer(bf16: bool, j: int) -> None:
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            model.test_step(test_batches[j % len(test_batches)])
+
+    result: dict = {}
+    jobs = {'train_step': lambda name, j: loops[name].step(batches[j % len(batches)])}
+    if test_batches:
+        jobs['inference'] = lambda name, j: infer(name == 'bfloat16', j)
+    for job, fn in jobs.items():
+        if job == 'inference':
+            model.eval()
+        try:
+            for name in loops:  # warm-up: oneDNN builds its kernels per dtype and shape
+                fn(name, 0)
+        except RuntimeError as exc:
+            if job == 'train_step':
+                raise
+            # e.g. a ProtoNet head: it predicts only after prototypes are set (episodes)
+            model.train()
+            result[job] = dict(not_applicable=str(exc).splitlines()[0])
+            continue
+        times: dict = {name: [] for name in loops}
+        j = 0
+        for _ in range(rounds):
+            for name in loops:
+                for _ in range(iters):
+                    times[name].append(time_call(lambda name=name, j=j: fn(name, j), device))
+                    j += 1
+        model.train()
+        stats = {name: summarize(t) for name, t in times.items()}
+        result[job] = dict(stats, speedup=stats['float32']['median']
+                           / stats['bfloat16']['median'])
+    return result
+
+
 def batch_size_of(batch) -> int:
     samples = batch.get('data_samples') if isinstance(batch, dict) else None
     if samples is not None:
@@ -435,6 +482,14 @@ def profile_config(config: str, args) -> dict:
                                 overhead_ratio=ratio, overhead_guard=OVERHEAD_GUARD,
                                 overhead_ok=ratio <= OVERHEAD_GUARD)
     report['peak_memory_mb_after_training'] = peak_memory_mb(device)
+    if args.compare_precisions:
+        test_it = iter(runner_cls.build_dataloader(dict(test_loader_cfg, num_workers=0,
+                                                        persistent_workers=False), seed=0))
+        test_batches = [b for b, _ in zip(test_it, range(args.num_batches))]
+        del test_it
+        report['precision_comparison'] = compare_precisions(
+            model, wrapper.optimizer, batches, test_batches, device, clip, args.rounds,
+            args.iters)
 
     # --- FLOPs, components, matmul limit
     step_flops = count_flops(lambda: hand.forward_backward(batches[0]))
@@ -520,6 +575,10 @@ def format_report(r: dict) -> str:
              f"{ts['samples_per_s']:.1f} samples/s",
              f"inference       {_rate(r['inference']['samples_per_s'])} samples/s "
              f"({r['inference']['precision']})   peak memory {r['peak_memory_mb']:.0f} MB"]
+    for job, c in (r.get('precision_comparison') or {}).items():
+        if 'speedup' in c:
+            lines.append(f"{job.replace('_', ' '):<16}float32 {ms(c['float32'])} vs bfloat16 "
+                         f"{ms(c['bfloat16'])} (hand loop, interleaved): x{c['speedup']:.2f}")
     fb = r['forward_backward']
     lim = r.get('matmul_limit') or {}
     lim_txt = ', '.join(f"{k} {v['gflops']:.1f}" for k, v in lim.items()
@@ -562,6 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='loader workers to measure (none: skip)')
     p.add_argument('--loader-batches', type=int, default=10)
     p.add_argument('--skip-limit', action='store_true', help='do not measure the matmul limit')
+    p.add_argument('--compare-precisions', action='store_true',
+                   help='also time float32 against bfloat16 on the same model and batches, '
+                        'interleaved (training step and inference)')
     p.add_argument('--tiny-lm', action='store_true',
                    help='a tiny random language model (smoke tests; figures meaningless)')
     p.add_argument('--data-root', default=None)
@@ -616,7 +678,12 @@ def markdown_summary(folders: Sequence[str], alt_folder: Optional[str] = None) -
             loader = ' / '.join(f"{v['vs_model']:.0f}x" if v.get('vs_model') else '-'
                                 for v in r['loader']['workers'].values())
         other = '-'
-        if r['config'] in alt:
+        both = (r.get('precision_comparison') or {}).get('train_step')
+        if both:
+            other = (f"fp32 {both['float32']['median'] * 1e3:.0f} / bf16 "
+                     f"{both['bfloat16']['median'] * 1e3:.0f} (x{both['speedup']:.2f}, "
+                     'interleaved)')
+        elif r['config'] in alt:
             a = alt[r['config']]['train_step']['runner']['median']
             other = (f"{alt[r['config']]['training_precision']} {a * 1e3:.0f} "
                      f"(x{runner['median'] / a:.2f})")

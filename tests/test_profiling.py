@@ -16,7 +16,7 @@ def test_profile_of_the_quickstart(tmp_path, repo_root, tiny_lm_dir):
     rc = profiling.main([os.path.join(repo_root, 'configs', 'quickstart.py'), '--tiny-lm',
                          '--iters', '2', '--rounds', '1', '--warmup', '1', '--num-batches', '2',
                          '--batch-size', '4', '--workers', '0', '--loader-batches', '2',
-                         '--precision', 'fp32', '--out', str(out)])
+                         '--precision', 'fp32', '--compare-precisions', '--out', str(out)])
     assert rc == 0
     files = list(out.glob('*.json'))
     assert len(files) == 1
@@ -40,10 +40,22 @@ def test_profile_of_the_quickstart(tmp_path, repo_root, tiny_lm_dir):
         and limit['bfloat16']['gflops'] > 0
     assert r['inference']['samples_per_s'] > 0 and r['peak_memory_mb'] > 0
     assert r['loader']['workers']['0']['samples'] == 8   # 2 batches of 4
-    # the docs' table: one row per profile, the same profile as its own "other precision"
+    # float32 vs bfloat16 on the same model and batches, interleaved: rounds x iters each
+    for job in ('train_step', 'inference'):
+        both = r['precision_comparison'][job]
+        assert both['float32']['n'] == both['bfloat16']['n'] == 2
+        assert both['speedup'] == pytest.approx(both['float32']['median']
+                                                / both['bfloat16']['median'])
+    # the docs' table: one row per profile; the interleaved comparison is its precision column,
+    # and without one the same profile given as its own "other precision" reads x1.00
     table = profiling.markdown_summary([str(out)], alt_folder=str(out)).splitlines()
     assert len(table) == 3 and '`' + r['config'] + '`' in table[2]
-    assert '| float32, 4 |' in table[2] and '(x1.00)' in table[2]
+    speedup = r['precision_comparison']['train_step']['speedup']
+    assert '| float32, 4 |' in table[2] and f'(x{speedup:.2f}, interleaved)' in table[2]
+    del r['precision_comparison']
+    files[0].write_text(json.dumps(r))
+    table = profiling.markdown_summary([str(out)], alt_folder=str(out)).splitlines()
+    assert '(x1.00)' in table[2]
 
 
 def test_gemm_recorder_and_flop_counter_agree():

@@ -212,6 +212,43 @@ def test_hsi_encoder_shapes_and_transform():
     assert out.shape == x.shape and out.dtype == np.float32 and not np.allclose(out, x)
 
 
+def test_hsi_encoder_follows_the_attention_choice(monkeypatch):
+    """Under bfloat16 on a CPU with bf16 units the band-mixing layers use eager attention (SDPA's
+    bf16 backward is slow there); it is the same function, with the same parameters and state
+    dict keys as ``nn.TransformerEncoderLayer`` (old checkpoints load)."""
+    from allspark.engine import precision
+
+    monkeypatch.delenv('ALLSPARK_ATTENTION', raising=False)
+    monkeypatch.setattr(precision, 'bf16_is_fast', lambda device_type='cpu': True)
+    torch.manual_seed(0)
+    enc = SpectralTransformerEncoder(num_bands=12, embed_dim=16, depth=2, num_heads=2).train()
+    reference = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, activation='gelu',
+                                                 batch_first=True, norm_first=True)
+    assert set(enc.blocks.layers[0].state_dict()) == set(reference.state_dict())
+    x = torch.randn(3, 12)
+
+    def run():
+        enc.zero_grad()
+        out = enc(x)
+        out.square().sum().backward()
+        return out.detach(), [p.grad.clone() for p in enc.parameters()]
+
+    precision.follow_attention_choice(enc, 'cpu', torch.float32)
+    assert all(layer.fused_attn for layer in enc.blocks.layers)
+    fused_out, fused_grads = run()
+    precision.follow_attention_choice(enc, 'cpu', torch.bfloat16)
+    assert not any(layer.fused_attn for layer in enc.blocks.layers)
+
+    def no_sdpa(*args, **kwargs):
+        raise AssertionError('SDPA called in eager mode')
+
+    monkeypatch.setattr(torch.nn.functional, 'scaled_dot_product_attention', no_sdpa)
+    eager_out, eager_grads = run()
+    torch.testing.assert_close(eager_out, fused_out, rtol=1e-5, atol=1e-5)
+    for eager, fused in zip(eager_grads, fused_grads):
+        torch.testing.assert_close(eager, fused, rtol=1e-3, atol=1e-4)  # float rounding
+
+
 def test_hsi_config_trains_end_to_end(tmp_path):
     cube, gt = make_scene()
     root = write_mat(str(tmp_path / 'data'), cube, gt)
