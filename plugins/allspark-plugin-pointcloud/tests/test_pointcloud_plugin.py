@@ -87,7 +87,8 @@ def test_config_trains_end_to_end(tmp_path, config):
                                  cfg_options={**opts, 'model.head.num_classes': 3,
                                               'val_evaluator.num_classes': 3,
                                               'test_evaluator.num_classes': 3})
-    assert 0.0 <= metrics['accuracy'] <= 100.0 and 'mean_class_accuracy' in metrics
+    # 2 steps: each config builds, trains, evaluates and checkpoints (learning is not asserted here)
+    assert {'accuracy', 'mean_class_accuracy'} <= set(metrics)
     assert os.path.exists(tmp_path / 'work' / 'iter_2.pth')
 
 
