@@ -461,7 +461,10 @@ def profile_config(config: str, args) -> dict:
                         training_precision='bfloat16' if bf16 else 'float32',
                         trainable_parameters=sum(p.numel() for p in model.parameters()
                                                  if p.requires_grad),
-                        parameters=sum(p.numel() for p in model.parameters()))
+                        parameters=sum(p.numel() for p in model.parameters()),
+                        # frozen linear layers whose bfloat16 cast is kept between calls
+                        cast_caching_linears=sum(type(m).__name__ == 'CastCachingLinear'
+                                                 for m in model.modules()))
 
     # --- training step: hand loop (A) vs the Runner path (B), interleaved
     for i in range(args.warmup):

@@ -187,3 +187,40 @@ def test_model_forward_switches_encoder_attention(fast_cpu_bf16):
     assert enc._allspark_fused_attn is False
     model._encode_tokens('rgb', x['rgb'])
     assert enc._allspark_fused_attn is True
+
+
+def test_cast_caching_linear_is_autocast_with_the_frozen_cast_kept():
+    """A frozen linear layer under autocast: the same output and input gradient as autocast's own
+    ``nn.Linear``, the bfloat16 weight cast once and kept, recast when the weight is loaded
+    again; trainable weights and float32 calls are plain ``nn.Linear``."""
+    from allspark.engine.precision import CastCachingLinear, cache_frozen_casts
+
+    torch.manual_seed(0)
+    plain = torch.nn.Linear(8, 5).requires_grad_(False)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 5), torch.nn.ReLU())
+    model[0].load_state_dict(plain.state_dict())
+    model[0].requires_grad_(False)
+    assert cache_frozen_casts(model) == 1 and type(model[0]) is CastCachingLinear
+    assert set(model[0].state_dict()) == {'weight', 'bias'}
+    x = torch.randn(3, 8, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out, ref = model[0](x), plain(x_ref)
+    assert out.dtype == ref.dtype == torch.bfloat16
+    assert torch.equal(out, ref)
+    out.float().sum().backward()
+    ref.float().sum().backward()
+    assert torch.equal(x.grad, x_ref.grad)
+    cached = model[0]._cast_cache[1]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        model[0](x)
+    assert model[0]._cast_cache[1] is cached          # kept between calls
+    model[0].load_state_dict({'weight': torch.ones(5, 8), 'bias': torch.zeros(5)})
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        again = model[0](torch.ones(1, 8))
+    assert model[0]._cast_cache[1] is not cached and torch.all(again == 8)  # the new weight
+    assert model[0](torch.ones(1, 8)).dtype == torch.float32   # outside autocast: plain
+    model[0].requires_grad_(True)                     # trainable: autocast's own path
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        model[0](x).float().sum().backward()
+    assert model[0].weight.grad is not None

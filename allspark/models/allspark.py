@@ -33,7 +33,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from allspark.datasets.base import MODALITY_MASK_KEY  # the presence mask
-from allspark.engine.precision import follow_attention_choice
+from allspark.engine.precision import cache_frozen_casts, follow_attention_choice
 from allspark.models.checkpointing import enable_encoder_grad_checkpointing
 from allspark.models.protocols import (
     BindsLanguageModel,
@@ -169,6 +169,9 @@ class AllSpark(BaseModel):
         if isinstance(self.head, BindsLanguageModel):  # e.g. heads that decode with the LM
             self.head.bind_language_model(self.language_model)
         self._check_batch_augments()
+        # frozen weights (the language model, frozen encoders) are cast to bfloat16 once under
+        # autocast, not at every call (allspark/engine/precision.py)
+        cache_frozen_casts(self)
 
     def _check_batch_augments(self) -> None:
         """A batch augment that mixes labels (``Mixup``) needs a head with a mixed-label loss:
