@@ -54,6 +54,13 @@ def test_attention_rule(monkeypatch):
     monkeypatch.setattr(precision, 'bf16_is_fast', lambda device_type='cpu': True)
     assert attention_implementation('cpu', torch.bfloat16) == 'eager'
     assert attention_implementation('cpu', torch.float32) == 'sdpa'
+    # SDPA's bf16 forward is the faster one: eager only where a backward runs through it,
+    # and not at long sequences (eager's score matrices lose there even with a backward)
+    assert attention_implementation('cpu', torch.bfloat16, needs_backward=False) == 'sdpa'
+    assert attention_implementation('cpu', torch.bfloat16,
+                                    scores_per_head=precision.EAGER_MAX_SCORES) == 'eager'
+    assert attention_implementation('cpu', torch.bfloat16,
+                                    scores_per_head=512 * 512) == 'sdpa'
     assert attention_implementation('cuda', torch.bfloat16) == 'sdpa'
     assert attention_implementation('cpu', torch.bfloat16, requested='sdpa') == 'sdpa'
     monkeypatch.setenv('ALLSPARK_ATTENTION', 'sdpa')
@@ -63,14 +70,19 @@ def test_attention_rule(monkeypatch):
 def test_language_model_switches_attention_per_call(tiny_lm_dir, fast_cpu_bf16):
     torch.manual_seed(0)
     lm = HFLanguageModel(name_or_path=tiny_lm_dir)
-    x = torch.randn(2, 6, lm.hidden_size)
+    x = torch.randn(2, 6, lm.hidden_size, requires_grad=True)  # a bridge's output: trains
     mask = torch.ones(2, 6, dtype=torch.long)
     mask[0, 4:] = 0
     sdpa_out = lm(x, mask)
     assert lm.model.config._attn_implementation == 'sdpa'
     with torch.autocast('cpu', dtype=torch.bfloat16):
         lm(x, mask)
-    assert lm.model.config._attn_implementation == 'eager'
+        assert lm.model.config._attn_implementation == 'eager'
+        with torch.no_grad():                            # inference: SDPA's bf16 forward
+            lm(x, mask)
+        assert lm.model.config._attn_implementation == 'sdpa'
+        lm(x.detach(), mask)                             # frozen LM, inputs need no gradient
+        assert lm.model.config._attn_implementation == 'sdpa'
     lm(x, mask)                                          # back in float32: SDPA again
     assert lm.model.config._attn_implementation == 'sdpa'
     fixed = HFLanguageModel(name_or_path=tiny_lm_dir, attn_implementation='eager')
@@ -118,6 +130,10 @@ def test_bridge_uses_eager_attention_under_cpu_bf16(monkeypatch, fast_cpu_bf16):
         out, _ = bridge(x)
     assert calls                                        # bfloat16: the eager path
     torch.testing.assert_close(out.float(), ref, atol=0.1, rtol=0.05)
+    calls.clear()
+    with torch.autocast('cpu', dtype=torch.bfloat16), torch.no_grad():
+        bridge(x)
+    assert not calls                                    # no backward to pay for: SDPA
     with pytest.raises(ValueError, match='attention'):
         PerceiverBridge(16, 32, attention='flash')
 
@@ -186,6 +202,10 @@ def test_model_forward_switches_encoder_attention(fast_cpu_bf16):
         model._encode_tokens('rgb', x['rgb'])
     assert enc._allspark_fused_attn is False
     model._encode_tokens('rgb', x['rgb'])
+    assert enc._allspark_fused_attn is True
+    enc.requires_grad_(False)       # a frozen encoder (EVA-g): no backward, SDPA's bf16 forward
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        model._encode_tokens('rgb', x['rgb'])
     assert enc._allspark_fused_attn is True
 
 

@@ -76,18 +76,42 @@ def compute_dtype(tensor: torch.Tensor) -> torch.dtype:
     return tensor.dtype
 
 
+# Beyond this many attention scores per head (query x key tokens) eager attention loses to SDPA
+# even in a bfloat16 backward on a CPU: MiniLM-shaped calls (12 heads of 32), fwd+bwd, one
+# thread, eager / SDPA time: 0.21 at 21 tokens, 0.16 at 64, 0.21 at 128, 0.51 at 192, 0.66 at
+# 256, 0.88 at 320, 0.77 at 384, 1.22 at 448, 1.38 at 512 (docs/benchmarks.md, session 10).
+EAGER_MAX_SCORES = 384 * 384
+
+
 def attention_implementation(device_type: str, dtype: torch.dtype,
-                             requested: Optional[str] = AUTO) -> str:
-    """``'eager'`` or ``'sdpa'`` (or ``requested`` itself when it is not ``'auto'``)."""
+                             requested: Optional[str] = AUTO, needs_backward: bool = True,
+                             scores_per_head: Optional[int] = None) -> str:
+    """``'eager'`` or ``'sdpa'`` (or ``requested`` itself when it is not ``'auto'``).
+
+    Eager only where it was measured to win: bfloat16 on a CPU with bf16 units, *and* a
+    backward pass will run through the attention (SDPA's bf16 backward is the slow part; its
+    bf16 forward is 1.2-3.3x faster than eager at 21-512 tokens, so inference and frozen
+    models whose inputs need no gradient keep SDPA), *and* at most ``EAGER_MAX_SCORES`` scores
+    per head (``scores_per_head`` = query tokens x key tokens, when the caller knows them)."""
     if requested not in (None, AUTO):
         return requested
     env = os.environ.get('ALLSPARK_ATTENTION', '').strip().lower()
     if env in ('eager', 'sdpa'):
         return env
     if device_type == 'cpu' and dtype in (torch.bfloat16, torch.float16) \
-            and bf16_is_fast('cpu'):
+            and bf16_is_fast('cpu') and needs_backward \
+            and (scores_per_head is None or scores_per_head <= EAGER_MAX_SCORES):
         return 'eager'
     return 'sdpa'
+
+
+def backward_will_run(module: torch.nn.Module, *inputs: torch.Tensor) -> bool:
+    """Whether autograd will differentiate through ``module`` on this call: gradients are on,
+    and an input or one of its parameters requires grad."""
+    if not torch.is_grad_enabled():
+        return False
+    return any(x.requires_grad for x in inputs) or any(p.requires_grad
+                                                       for p in module.parameters())
 
 
 def follow_attention_choice(module: torch.nn.Module, device_type: str,
@@ -105,7 +129,8 @@ def follow_attention_choice(module: torch.nn.Module, device_type: str,
         module._allspark_attention_blocks = blocks
     if not blocks:
         return
-    fused = attention_implementation(device_type, dtype) == 'sdpa'
+    fused = attention_implementation(device_type, dtype,
+                                     needs_backward=backward_will_run(module)) == 'sdpa'
     if getattr(module, '_allspark_fused_attn', None) is not fused:
         for block in blocks:
             block.fused_attn = fused

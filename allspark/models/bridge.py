@@ -17,7 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from allspark.engine.precision import AUTO, attention_implementation, compute_dtype
+from allspark.engine.precision import (
+    AUTO,
+    attention_implementation,
+    backward_will_run,
+    compute_dtype,
+)
 from allspark.registry import BRIDGES
 
 
@@ -72,7 +77,10 @@ class _CrossAttentionBlock(nn.Module):
                 kv_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         kv = self.norm_kv(kv)
         query = self.norm_q(q)
-        impl = attention_implementation(query.device.type, compute_dtype(query), self.attention)
+        impl = attention_implementation(
+            query.device.type, compute_dtype(query), self.attention,
+            needs_backward=backward_will_run(self.attn, query, kv),
+            scores_per_head=query.shape[-2] * kv.shape[-2])
         if impl == 'eager':
             attn = eager_multihead_attention(self.attn, query, kv, kv_padding_mask)
         else:

