@@ -16,7 +16,10 @@ config always wins).
 Attention: PyTorch's CPU scaled-dot-product attention (SDPA) backward is ~8x slower in bfloat16
 than in float32 (20.4 ms vs 2.5 ms per MiniLM layer call on an AVX512-BF16 CPU, issue 16), while
 plain (eager) attention -- two matmuls and a softmax -- runs at bfloat16 matmul speed.  So under
-bfloat16 on a CPU with bfloat16 units the language model and the bridges use eager attention.
+bfloat16 on a CPU with bfloat16 units the language model, the bridges and the encoders' attention
+blocks use eager attention where a backward runs through them, up to ``EAGER_MAX_SCORES`` scores
+per head; SDPA's bf16 *forward* is the faster one (inference, frozen encoders), and beyond ~400
+tokens its backward wins too (measured, ``attention_implementation``).
 Where bfloat16 is emulated the eager matmuls are the slow part instead: on the AVX2-only EPYC,
 one MiniLM attention call (B 32, 12 heads, 21 tokens) forward+backward takes 114 ms with SDPA and
 201 ms eager in bfloat16 (67 / 80 ms in float32), so SDPA stays (``attention_implementation``;

@@ -22,8 +22,10 @@ mode, so a frozen model (kept in eval mode, dropout off) marks just its checkpoi
 as training: their dropout modules stay off and the gradients that flow through to the bridges
 and encoders are the same as without checkpointing (``tests/test_grad_checkpointing.py``).
 
-Attention: ``attn_implementation='auto'`` picks eager attention under bfloat16 on a CPU and SDPA
-elsewhere, per call (``allspark.engine.precision.attention_implementation`` says why).
+Attention: ``attn_implementation='auto'`` picks eager attention under bfloat16 on a CPU when a
+backward runs through the model (its input needs a gradient, or adapters train) at up to 384
+tokens, and SDPA elsewhere, per call (``allspark.engine.precision.attention_implementation``
+says why).
 """
 from __future__ import annotations
 
