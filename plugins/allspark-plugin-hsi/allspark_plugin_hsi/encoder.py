@@ -11,38 +11,17 @@ SVM; an MLP 11-19).
 
 ``(B, bands) -> (B, [1 +] bands / group_size, embed_dim)``.
 
-Attention follows the framework's choice per device and dtype (``fused_attn``, as timm's blocks,
-switched by ``allspark.engine.precision.follow_attention_choice``): PyTorch's SDPA in float32,
-plain attention (two batched products and a softmax) under bfloat16 on a CPU, where SDPA's
-backward is the slow part.
+Attention follows the framework's choice per device and dtype
+(``allspark.models.transformer_layer``): SDPA in float32, eager attention in a bfloat16 training
+step on a CPU, where SDPA's backward is the slow part.
 """
 from __future__ import annotations
-
-from typing import Optional
 
 import torch
 from torch import nn
 
+from allspark.models.transformer_layer import SwitchableTransformerEncoderLayer
 from allspark.registry import ENCODERS
-
-
-class BandMixingLayer(nn.TransformerEncoderLayer):
-    """``nn.TransformerEncoderLayer`` (same parameters, same state dict) whose self-attention is
-    SDPA when ``fused_attn`` is true and eager otherwise: with ``need_weights=True`` PyTorch's
-    multi-head attention computes ``softmax(q k^T) v`` with ``bmm`` instead of calling SDPA.
-    ``(B, N, D) -> (B, N, D)``."""
-
-    fused_attn: bool = True
-
-    def _sa_block(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor],
-                  key_padding_mask: Optional[torch.Tensor], is_causal: bool = False
-                  ) -> torch.Tensor:
-        if self.fused_attn:
-            return super()._sa_block(x, attn_mask, key_padding_mask, is_causal)
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=True, average_attn_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
 
 
 @ENCODERS.register_module()
@@ -73,7 +52,7 @@ class SpectralTransformerEncoder(nn.Module):
         self.bias = nn.Parameter(torch.zeros(self.num_tokens, embed_dim))
         self.pos = nn.Parameter(torch.randn(1, self.num_tokens, embed_dim) * 0.02)
         self.spectrum_proj = nn.Linear(num_bands, embed_dim) if spectrum_token else None
-        layer = BandMixingLayer(embed_dim, num_heads, int(embed_dim * ffn_ratio),
+        layer = SwitchableTransformerEncoderLayer(embed_dim, num_heads, int(embed_dim * ffn_ratio),
                                            dropout=dropout, activation='gelu',
                                            batch_first=True, norm_first=True)
         self.blocks = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
